@@ -1,0 +1,153 @@
+"""``watchkeeper hunt``: Sigma rules over log files, folders and archives."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import click
+from rich.console import Console
+
+from watchkeeper.cli.main import EXIT_FOUND
+from watchkeeper.cli.render import print_hunt_summary
+
+LEVEL_CHOICES = click.Choice(["informational", "low", "medium", "high", "critical"])
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--rules", "-r", "rules", multiple=True, required=True, type=click.Path(path_type=Path),
+    help="Sigma rule file, folder or zip archive (repeatable).",
+)
+@click.option("--filters", multiple=True, type=click.Path(path_type=Path),
+              help="Sigma filter (meta-filter) file or folder applied to the rules (repeatable).")
+@click.option("--min-level", type=LEVEL_CHOICES, help="Only rules of this level or higher.")
+@click.option("--status", "statuses", multiple=True,
+              help="Only rules of this status: stable, test, experimental… (repeatable).")
+@click.option("--tags", "tags", multiple=True,
+              help="Only rules with this tag or a sub-tag, e.g. attack.t1059 or execution.")
+@click.option("--from", "time_from", help="Only events at or after this ISO 8601 time (UTC).")
+@click.option("--to", "time_to", help="Only events at or before this ISO 8601 time (UTC).")
+@click.option("--format", "out_format", type=click.Choice(["table", "jsonl", "csv"]),
+              default="table", show_default=True, help="How to print matches.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write matches to this file instead of standard output.")
+@click.option("--log-format", help="Read every input as this format instead of detecting it.")
+@click.option("--mapping", "mappings", multiple=True, type=click.Path(path_type=Path),
+              help="Logsource mapping file extending the built-in one (repeatable).")
+@click.option("--placeholders", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML file of %placeholder% values for the expand modifier.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Threads for reading and evaluation (default: one per core).")
+@click.option("--batch-size", type=click.IntRange(100, 10_000_000), default=50_000,
+              show_default=True, help="Events per batch: memory is bounded by it.")
+@click.option("--summary-json", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the end-of-run summary as JSON to this file.")
+@click.option("--no-summary", is_flag=True, help="Do not print the summary.")
+def hunt(
+    paths: tuple[Path, ...],
+    rules: tuple[Path, ...],
+    filters: tuple[Path, ...],
+    min_level: str | None,
+    statuses: tuple[str, ...],
+    tags: tuple[str, ...],
+    time_from: str | None,
+    time_to: str | None,
+    out_format: str,
+    output: Path | None,
+    log_format: str | None,
+    mappings: tuple[Path, ...],
+    placeholders: Path | None,
+    workers: int | None,
+    batch_size: int,
+    summary_json: Path | None,
+    no_summary: bool,
+) -> None:
+    """Run Sigma rules over log files, folders and archives (EVTX, XML, JSON, syslog…).
+
+    Exit status: 0 no match, 1 matches found, 2 usage or input error.
+    """
+    threads = workers or os.cpu_count() or 1
+    # Polars sizes its thread pool when first imported: set it before that.
+    os.environ.setdefault("POLARS_MAX_THREADS", str(threads))
+    import orjson
+
+    from watchkeeper.hunt import Hunt, HuntOptions
+    from watchkeeper.hunt.options import parse_time
+    from watchkeeper.hunt.output import make_writer
+
+    options = HuntOptions(
+        paths=paths,
+        rules=rules,
+        filters=filters,
+        mappings=mappings,
+        placeholders=placeholders,
+        min_level=min_level,
+        statuses=statuses,
+        tags=tags,
+        time_from=parse_time(time_from, "--from") if time_from else None,
+        time_to=parse_time(time_to, "--to") if time_to else None,
+        log_format=log_format,
+        batch_size=batch_size,
+        workers=threads,
+    )
+    errors = Console(stderr=True)
+    job = Hunt(options)
+    stream: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        writer = make_writer(out_format, stream, Console(file=stream, soft_wrap=True))
+        with _progress(errors) as progress:
+            for match in job.run(on_input=progress.on_input):
+                writer.write(match)
+                progress.matched()
+        writer.close()
+    finally:
+        if output:
+            stream.close()
+    if summary_json:
+        summary_json.write_bytes(orjson.dumps(job.summary.to_dict(), option=orjson.OPT_INDENT_2))
+    if not no_summary:
+        print_hunt_summary(errors, job.summary)
+    if job.summary.matches:
+        sys.exit(EXIT_FOUND)
+
+
+class _Progress:
+    """A live line on stderr (only when it is a terminal): file, files done, matches."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.live = console.is_terminal
+        self.files = 0
+        self.matches = 0
+        self.status = console.status("reading…") if self.live else None
+
+    def __enter__(self) -> _Progress:
+        if self.status:
+            self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status:
+            self.status.__exit__(None, None, None)
+
+    def on_input(self, item: object) -> None:
+        self.files += 1
+        self._update(getattr(item, "name", ""))
+
+    def matched(self) -> None:
+        self.matches += 1
+        if self.matches % 100 == 0:
+            self._update("")
+
+    def _update(self, name: str) -> None:
+        if self.status:
+            suffix = f" · {name}" if name else ""
+            self.status.update(f"files {self.files} · matches {self.matches}{suffix}")
+
+
+def _progress(console: Console) -> _Progress:
+    return _Progress(console)

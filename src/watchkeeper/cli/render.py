@@ -1,0 +1,78 @@
+"""Human-readable reports on a rich console (stderr for summaries)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from watchkeeper.detection.rules import LEVELS, RuleFailure
+from watchkeeper.hunt.summary import HuntSummary
+
+MAX_RULE_ROWS = 25
+
+
+def print_hunt_summary(console: Console, summary: HuntSummary) -> None:
+    console.print()
+    console.rule("[bold]hunt summary")
+    console.print(
+        f"files {summary.files} · events {summary.events:,}"
+        + (
+            f" ({summary.events_in_range:,} in the time range)"
+            if summary.events_in_range != summary.events
+            else ""
+        )
+        + f" · skipped {summary.skipped:,} · matches {summary.matches:,}",
+        highlight=False,
+    )
+    console.print(
+        f"rules: {summary.rules_loaded} loaded, {summary.rules_selected} selected, "
+        f"{len(summary.rules_failed)} failed, {summary.fallback_rules} with Python fallback tests",
+        highlight=False,
+    )
+    if summary.matches:
+        levels = Table(title="matches by level", show_edge=False)
+        levels.add_column("level")
+        levels.add_column("matches", justify="right")
+        for level in reversed(LEVELS):
+            if summary.by_level[level]:
+                levels.add_row(level, f"{summary.by_level[level]:,}")
+        console.print(levels)
+        rules = Table(title="matches by rule", show_edge=False)
+        rules.add_column("rule")
+        rules.add_column("matches", justify="right")
+        for rule_id, count in summary.by_rule.most_common(MAX_RULE_ROWS):
+            rules.add_row(summary.rule_titles[rule_id], f"{count:,}")
+        if len(summary.by_rule) > MAX_RULE_ROWS:
+            rules.add_row(f"… {len(summary.by_rule) - MAX_RULE_ROWS} more rules", "")
+        console.print(rules)
+        if summary.by_tactic:
+            tactics = Table(title="matches by ATT&CK tactic", show_edge=False)
+            tactics.add_column("tactic")
+            tactics.add_column("matches", justify="right")
+            for tactic, count in summary.by_tactic.most_common():
+                tactics.add_row(tactic, f"{count:,}")
+            console.print(tactics)
+    if summary.skipped:
+        skipped = Table(title="skipped input", show_edge=False)
+        skipped.add_column("reason")
+        skipped.add_column("count", justify="right")
+        for reason, count in summary.skip_reasons.most_common():
+            skipped.add_row(reason, f"{count:,}")
+        console.print(skipped)
+        for skip in summary.skip_examples[:5]:
+            console.print(f"  [dim]{skip}[/dim]", highlight=False)
+    if summary.rules_failed:
+        print_failures(console, summary.rules_failed, limit=10)
+
+
+def print_failures(console: Console, failed: list[RuleFailure], limit: int | None = None) -> None:
+    table = Table(title=f"rules that did not load ({len(failed)})", show_edge=False)
+    table.add_column("path", overflow="fold")
+    table.add_column("rule id")
+    table.add_column("reason", overflow="fold")
+    shown = failed if limit is None else failed[:limit]
+    for failure in shown:
+        table.add_row(failure.path, failure.rule_id or "-", failure.reason)
+    if limit is not None and len(failed) > limit:
+        table.add_row(f"… {len(failed) - limit} more (watchkeeper rules check)", "", "")
+    console.print(table)

@@ -1,0 +1,294 @@
+"""The detection engine: every rule, compiled once, run over columnar batches.
+
+Per batch the engine
+1. routes: one boolean mask per distinct logsource of the rules (a handful of
+   column comparisons), so a rule sees only the events of its logsource;
+2. prepares each routed slice once: fields read through their aliases, one
+   lower-cased copy of each column compared without case, keyword columns;
+3. evaluates every rule of that logsource in a single Polars ``select`` — Polars
+   runs the expressions in parallel and shares common sub-expressions — and
+   returns the (row, rule) pairs that matched.
+
+No Python code runs per event, except the counted fallback tests (see
+:mod:`watchkeeper.detection.compiler`), which run once per distinct value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from watchkeeper.detection import ir
+from watchkeeper.detection.compiler import (
+    KEYWORD_SEPARATOR,
+    KEYWORDS,
+    KEYWORDS_CASED,
+    Compiler,
+    lower_name,
+)
+from watchkeeper.detection.fields import FieldAliases
+from watchkeeper.detection.logsource import LogSource, LogSourceMapping
+from watchkeeper.detection.prefilter import necessary_clauses, strong_clauses
+from watchkeeper.detection.rules import Rule
+from watchkeeper.events.model import RESERVED
+
+ROW = "\x00row"
+
+
+def lowered_fields(node: ir.Node) -> set[str]:
+    """Fields that some test of ``node`` compares without case."""
+    found: set[str] = set()
+    stack: list[ir.Node] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ir.And | ir.Or):
+            stack.extend(item.children)
+        elif isinstance(item, ir.Not):
+            stack.append(item.child)
+        elif isinstance(item, ir.FieldTest):
+            test = item.test
+            if isinstance(test, ir.StrMatch | ir.FieldRefMatch) and not test.cased:
+                found.add(item.field)
+                if isinstance(test, ir.FieldRefMatch):
+                    found.add(test.other)
+    return found
+
+
+def keyword_regexes(node: ir.Node) -> bool:
+    stack: list[ir.Node] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ir.KeywordTest) and isinstance(item.test, ir.RegexMatch):
+            return True
+        if isinstance(item, ir.And | ir.Or):
+            stack.extend(item.children)
+        elif isinstance(item, ir.Not):
+            stack.append(item.child)
+    return False
+
+
+@dataclass(slots=True)
+class _Group:
+    """The rules of one logsource and what evaluating them needs."""
+
+    logsource: LogSource
+    route: ir.Node
+    rules: list[int] = field(default_factory=list)
+    fields: set[str] = field(default_factory=set)
+    lowered: set[str] = field(default_factory=set)
+    keywords: bool = False
+    compiled: dict[int, pl.Expr] = field(default_factory=dict)
+    schema_dependent: list[int] = field(default_factory=list)
+    def atom(self, atom: tuple[str, str]) -> int:
+        atom_id = self.atom_ids.get(atom)
+        if atom_id is None:
+            atom_id = self.atom_ids[atom] = len(self.atom_ids)
+            self.literals.setdefault(atom[0], []).append(atom[1])
+            self.lowered.add(atom[0])
+        return atom_id
+
+    always: list[int] = field(default_factory=list)
+    """Rules without necessary literals: evaluated on every routed row."""
+    literals: dict[str, list[str]] = field(default_factory=dict)
+    """Per field, every necessary literal of the group's rules."""
+    atom_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    clauses: dict[int, list[list[int]]] = field(default_factory=dict)
+    """Per rule, its prefilter clauses as lists of atom ids."""
+
+
+class Engine:
+    """Evaluates a fixed set of rules over batches of events."""
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        mapping: LogSourceMapping | None = None,
+        aliases: FieldAliases | None = None,
+    ) -> None:
+        self.rules = list(rules)
+        self.mapping = mapping or LogSourceMapping.default()
+        self.aliases = aliases or FieldAliases.default()
+        self.unrouted: list[Rule] = []
+        """Rules whose logsource the mapping does not cover: they are never evaluated."""
+        self.fallback_rules: set[int] = set()
+        """Rules with at least one test that runs in Python (per distinct value)."""
+        self._groups: list[_Group] = []
+        by_source: dict[LogSource, _Group] = {}
+        for index, rule in enumerate(self.rules):
+            group = by_source.get(rule.logsource)
+            if group is None:
+                route = self.mapping.route(rule.logsource)
+                if route is None:
+                    self.unrouted.append(rule)
+                    continue
+                group = by_source[rule.logsource] = _Group(rule.logsource, route)
+                self._groups.append(group)
+            self._add(group, index, rule)
+        self._route_fields = set().union(*(ir.fields_of(g.route) for g in self._groups))
+        self._route_lowered = set().union(*(lowered_fields(g.route) for g in self._groups))
+        self._route_compiler = Compiler()
+        self._routes = [self._route_compiler.compile(g.route) for g in self._groups]
+
+    def _add(self, group: _Group, index: int, rule: Rule) -> None:
+        group.rules.append(index)
+        group.fields |= ir.fields_of(rule.condition)
+        group.lowered |= lowered_fields(rule.condition)
+        group.keywords |= ir.has_keywords(rule.condition)
+        clauses = strong_clauses(necessary_clauses(rule.condition))
+        if not clauses:
+            group.always.append(index)
+        elif not all(clauses):
+            pass  # a clause without atoms: the rule can never match
+        else:
+            group.clauses[index] = [[group.atom(a) for a in sorted(c)] for c in clauses]
+        if keyword_regexes(rule.condition):
+            group.schema_dependent.append(index)
+            return
+        compiler = Compiler()
+        group.compiled[index] = compiler.compile(rule.condition)
+        if compiler.fallbacks:
+            self.fallback_rules.add(index)
+
+    def evaluate(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The matches in ``frame``: a frame of ``row`` (position in ``frame``) and ``rule``
+        (index into ``self.rules``), ordered by row then rule."""
+        empty = pl.DataFrame(schema={"row": pl.UInt32, "rule": pl.UInt32})
+        if frame.height == 0 or not self._groups:
+            return empty
+        columns = set(frame.columns)
+        frame = frame.with_row_index(ROW)
+        routed = _prepare(frame, self._route_fields, self._route_lowered, columns, self.aliases)
+        masks = routed.select(
+            [route.alias(str(i)) for i, route in enumerate(self._routes)]
+        )
+        originals = tuple(c for c in frame.columns if c not in RESERVED and c != ROW)
+        rows: list[int] = []
+        rules: list[int] = []
+        for position, group in enumerate(self._groups):
+            mask = masks.get_column(str(position))
+            if not mask.any():
+                continue
+            needed = {ROW} | {s for f in group.fields for s in self.aliases.sources(f, columns)}
+            if group.keywords:
+                needed |= set(originals)
+            sub = frame.select([c for c in frame.columns if c in needed]).filter(mask)
+            sub = _prepare(sub, group.fields, group.lowered, columns, self.aliases)
+            if group.keywords:
+                sub = _with_keywords(sub, originals)
+            queries: list[pl.LazyFrame] = []
+            names: list[int] = []
+            for frame_part, indexes in self._plan(group, sub):
+                part = frame_part.lazy()
+                for i in indexes:
+                    expr = group.compiled.get(i)
+                    if expr is None:
+                        expr = Compiler(originals).compile(self.rules[i].condition)
+                    queries.append(part.select(pl.col(ROW).filter(expr)))
+                    names.append(i)
+            for i, result in zip(names, pl.collect_all(queries), strict=True):
+                if result.height:
+                    rows.extend(result.get_column(ROW).to_list())
+                    rules.extend([i] * result.height)
+        if not rows:
+            return empty
+        return pl.DataFrame(
+            {"row": pl.Series(rows, dtype=pl.UInt32), "rule": pl.Series(rules, dtype=pl.UInt32)}
+        ).sort("row", "rule")
+
+    def _plan(self, group: _Group, sub: pl.DataFrame) -> list[tuple[pl.DataFrame, list[int]]]:
+        """Which rules to evaluate on which rows: the rules without necessary literals on
+        every row; each other rule only on the rows that satisfy its prefilter clauses."""
+        plan: list[tuple[pl.DataFrame, list[int]]] = []
+        if group.always:
+            plan.append((sub, group.always))
+        if not group.literals:
+            return plan
+        positions: list[np.ndarray] = []
+        atoms: list[np.ndarray] = []
+        for field_name, literals in group.literals.items():
+            ids = {literal: group.atom_ids[(field_name, literal)] for literal in literals}
+            found = (
+                sub.select(
+                    pl.int_range(pl.len(), dtype=pl.UInt32).alias("pos"),
+                    pl.col(lower_name(field_name))
+                    .str.extract_many(literals, overlapping=True)
+                    .alias("hit"),
+                )
+                .explode("hit")
+                .drop_nulls("hit")
+            )
+            if found.height:
+                positions.append(found.get_column("pos").to_numpy())
+                atom = found.get_column("hit").replace_strict(ids, return_dtype=pl.UInt32)
+                atoms.append(atom.to_numpy())
+        if not atoms:
+            return plan
+        # One row of booleans per atom that occurred: which events it occurred in.
+        atom_column = np.concatenate(atoms)
+        present, slot = np.unique(atom_column, return_inverse=True)
+        seen = np.zeros((len(present), sub.height), dtype=np.bool_)
+        seen[slot, np.concatenate(positions)] = True
+        index_of = {int(atom_id): i for i, atom_id in enumerate(present)}
+        for rule, clauses in group.clauses.items():
+            candidates = np.ones(sub.height, dtype=np.bool_)
+            for clause in clauses:
+                slots = [index_of[a] for a in clause if a in index_of]
+                if not slots:
+                    candidates[:] = False
+                    break
+                candidates &= seen[slots].any(axis=0)
+                if not candidates.any():
+                    break
+            if candidates.any():
+                plan.append((sub[np.flatnonzero(candidates)], [rule]))
+        return plan
+
+    def groups(self) -> dict[LogSource, int]:
+        """How many rules each routed logsource has."""
+        counts: dict[LogSource, int] = defaultdict(int)
+        for group in self._groups:
+            counts[group.logsource] += len(group.rules)
+        return dict(counts)
+
+
+def _prepare(
+    frame: pl.DataFrame,
+    fields: set[str],
+    lowered: set[str],
+    columns: set[str],
+    aliases: FieldAliases,
+) -> pl.DataFrame:
+    """Make every field a column (through aliases, null when absent) and add lower-cased twins."""
+    resolved: list[pl.Expr] = []
+    for name in sorted(fields):
+        sources = aliases.sources(name, columns)
+        if not sources:
+            resolved.append(pl.lit(None, dtype=pl.String).alias(name))
+        elif sources != [name]:
+            resolved.append(pl.coalesce([pl.col(s).cast(pl.String) for s in sources]).alias(name))
+    if resolved:
+        frame = frame.with_columns(resolved)
+    if lowered:
+        frame = frame.with_columns(
+            [pl.col(name).str.to_lowercase().alias(lower_name(name)) for name in sorted(lowered)]
+        )
+    return frame
+
+
+def _with_keywords(frame: pl.DataFrame, originals: tuple[str, ...]) -> pl.DataFrame:
+    if not originals:
+        return frame.with_columns(
+            pl.lit(None, dtype=pl.String).alias(KEYWORDS_CASED),
+            pl.lit(None, dtype=pl.String).alias(KEYWORDS),
+        )
+    joined = pl.concat_str(
+        [pl.col(c).cast(pl.String) for c in originals],
+        separator=KEYWORD_SEPARATOR,
+        ignore_nulls=True,
+    )
+    frame = frame.with_columns(joined.alias(KEYWORDS_CASED))
+    return frame.with_columns(pl.col(KEYWORDS_CASED).str.to_lowercase().alias(KEYWORDS))
