@@ -36,7 +36,13 @@ class FieldAliases:
         return cls(yaml.safe_load(text))
 
     def sources(self, field: str, columns: Mapping[str, object] | set[str]) -> list[str]:
-        """Columns (present in ``columns``) to read ``field`` from, in order of preference."""
+        """Columns (present in ``columns``) to read ``field`` from, in order of preference.
+
+        Besides the aliases of the table, a column whose name has spaces matches the
+        field spelled without them: Defender's ``Threat Name`` is Sigma's ``ThreatName``.
+        """
         found = [field] if field in columns else []
         found.extend(name for name in self._others.get(field, ()) if name in columns)
+        if not found:
+            found.extend(c for c in columns if " " in c and c.replace(" ", "") == field)
         return found
