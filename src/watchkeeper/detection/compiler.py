@@ -19,12 +19,16 @@ from functools import reduce
 import polars as pl
 
 from watchkeeper.detection import ir, reference
-from watchkeeper.detection.patterns import glob_regex, regex_text
+from watchkeeper.detection.patterns import glob_regex, regex_text, rust_regex_ok
 
 KEYWORDS = "\x00keywords"
 """All keyword-searchable values of an event joined by U+001F, lower-cased."""
 KEYWORDS_CASED = "\x00keywords_cased"
 KEYWORD_SEPARATOR = "\x1f"
+FEW = 4
+"""Up to this many prefixes or suffixes on one field are tested one by one."""
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
 _NOT_SEPARATOR = "[^\x1f]"
 
 
@@ -32,13 +36,19 @@ def lower_name(field: str) -> str:
     return f"{field}\x00lower"
 
 
-def polars_regex_ok(pattern: str) -> bool:
-    """Whether the Rust regex engine accepts ``pattern`` (look-around and back-references not)."""
-    try:
-        pl.Series([""], dtype=pl.String).str.contains(pattern)
-    except pl.exceptions.PolarsError:
-        return False
-    return True
+def ipv4_name(field: str) -> str:
+    """The prepared column holding a field's dotted-quad IPv4 address as an integer."""
+    return f"{field}\x00ipv4"
+
+
+def ipv4_number(column: pl.Expr) -> pl.Expr:
+    """The dotted-quad IPv4 address of each value as an integer (null when it is not one)."""
+    octets = column.str.strip_chars().str.extract_groups(_IPV4)
+    value = pl.lit(0, dtype=pl.Int64)
+    for index in range(1, 5):
+        octet = octets.struct.field(str(index)).cast(pl.Int64)
+        value = value * 256 + octet
+    return value
 
 
 class Compiler:
@@ -68,10 +78,17 @@ class Compiler:
             return [self.compile(child) for child in children]
         merged: dict[tuple[str, ir.StrKind, bool], list[str]] = defaultdict(list)
         networks: dict[str, list[ir.Network]] = defaultdict(list)
+        keywords: dict[bool, list[str]] = defaultdict(list)
         exprs: list[pl.Expr] = []
         for child in children:
             if isinstance(child, ir.FieldTest) and isinstance(child.test, ir.CidrMatch):
                 networks[child.field].extend(child.test.networks)
+            elif (
+                isinstance(child, ir.KeywordTest)
+                and isinstance(child.test, ir.StrMatch)
+                and child.test.kind is ir.StrKind.CONTAINS
+            ):
+                keywords[child.test.cased].append(child.test.value)
             elif (
                 isinstance(child, ir.FieldTest)
                 and isinstance(child.test, ir.StrMatch)
@@ -84,7 +101,10 @@ class Compiler:
         for (field, kind, cased), values in merged.items():
             exprs.append(self._strings(field, kind, cased, values))
         for field, nets in networks.items():
-            exprs.append(self._cidr(pl.col(field), ir.CidrMatch(tuple(nets))))
+            exprs.append(self._cidr(field, ir.CidrMatch(tuple(nets))))
+        for cased, values in keywords.items():
+            source = pl.col(KEYWORDS_CASED if cased else KEYWORDS)
+            exprs.append(source.str.contains_any(values).fill_null(False))
         return exprs
 
     # -- field tests ------------------------------------------------------------
@@ -103,9 +123,12 @@ class Compiler:
         if isinstance(test, ir.RegexMatch):
             return self._regex(column, test)
         if isinstance(test, ir.CidrMatch):
-            return self._cidr(column, test)
+            return self._cidr(field, test)
         if isinstance(test, ir.CompareMatch):
             return _compare(column, test)
+        if isinstance(test, ir.TimePartMatch):
+            part = test
+            return self._by_value(column, lambda v: reference.time_part_matches(part, v))
         return self._fieldref(field, test)
 
     def _strings(self, field: str, kind: ir.StrKind, cased: bool, values: list[str]) -> pl.Expr:
@@ -117,33 +140,46 @@ class Compiler:
                 expr = source.str.contains_any(values)
             else:
                 expr = source.str.contains(values[0], literal=True)
-        else:
+        elif len(values) <= FEW:
             method = source.str.starts_with if kind is ir.StrKind.PREFIX else source.str.ends_with
             expr = reduce(lambda a, b: a | b, (method(v) for v in values))
+        else:
+            # Many prefixes or suffixes: one slice and one set lookup per distinct length.
+            by_length: dict[int, list[str]] = defaultdict(list)
+            for value in values:
+                by_length[len(value)].append(value)
+            parts = [
+                (
+                    source.str.slice(0, length)
+                    if kind is ir.StrKind.PREFIX
+                    else source.str.slice(-length, length)
+                ).is_in(group)
+                & (source.str.len_chars() >= length)
+                for length, group in sorted(by_length.items())
+            ]
+            expr = reduce(lambda a, b: a | b, parts)
         return expr.fill_null(False)
 
     def _regex(self, column: pl.Expr, test: ir.RegexMatch) -> pl.Expr:
         pattern = regex_text(test)
-        if polars_regex_ok(pattern):
+        if rust_regex_ok(pattern):
             return column.str.contains(pattern).fill_null(False)
         return self._by_value(column, lambda v: reference.regex_matches(test, v))
 
-    def _cidr(self, column: pl.Expr, test: ir.CidrMatch) -> pl.Expr:
-        """IPv4 in columns (dotted quad to integer, range checks); IPv6 per distinct value."""
+    def _cidr(self, field: str, test: ir.CidrMatch) -> pl.Expr:
+        """IPv4 as integer range checks on the prepared column (:func:`ipv4_name`); IPv6
+        text (and IPv4-mapped IPv6) through Python's parser, once per distinct value."""
         v4 = [n for n in test.networks if n.version == 4]
-        v6 = ir.CidrMatch(tuple(n for n in test.networks if n.version == 6) + tuple(v4))
         parts: list[pl.Expr] = []
         if v4:
-            number = _ipv4_number(column)
+            number = pl.col(ipv4_name(field))
             ranges = [
                 (number >= int(n.network_address)) & (number <= int(n.broadcast_address))
                 for n in v4
             ]
             parts.append(reduce(lambda a, b: a | b, ranges).fill_null(False))
-        # IPv6 text (and IPv4-mapped IPv6) needs a real parser: per distinct value.
-        colon = column.str.contains(":", literal=True).fill_null(False)
-        ipv6 = self._by_value(column, lambda v: ":" in v and reference.cidr_matches(v6, v))
-        parts.append(colon & ipv6)
+        ipv6 = self._by_value(pl.col(field), _ipv6_check(test), only_containing=":", count=False)
+        parts.append(ipv6)
         return reduce(lambda a, b: a | b, parts)
 
     def _fieldref(self, field: str, test: ir.FieldRefMatch) -> pl.Expr:
@@ -161,12 +197,22 @@ class Compiler:
             expr = left == right
         return expr.fill_null(False)
 
-    def _by_value(self, column: pl.Expr, predicate: Callable[[str], bool]) -> pl.Expr:
-        """Run a Python predicate once per distinct value of the batch (the fallback path)."""
-        self.fallbacks += 1
+    def _by_value(
+        self,
+        column: pl.Expr,
+        predicate: Callable[[str], bool],
+        only_containing: str = "",
+        count: bool = True,
+    ) -> pl.Expr:
+        """Run a Python predicate once per distinct value of the batch (the fallback path);
+        with ``only_containing``, only on the values that contain that text."""
+        self.fallbacks += count
 
         def run(series: pl.Series) -> pl.Series:
-            values = series.drop_nulls().unique()
+            values = series.drop_nulls()
+            if only_containing:
+                values = values.filter(values.str.contains(only_containing, literal=True))
+            values = values.unique()
             hits = [value for value in values.to_list() if predicate(value)]
             return series.is_in(pl.Series(hits, dtype=pl.String)).fill_null(False)
 
@@ -189,22 +235,31 @@ class Compiler:
         return source.str.contains(pattern).fill_null(False)
 
 
-_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
+def _ipv6_check(test: ir.CidrMatch) -> Callable[[str], bool]:
+    def check(value: str) -> bool:
+        return reference.cidr_matches(test, value)
+
+    return check
 
 
-def _ipv4_number(column: pl.Expr) -> pl.Expr:
-    """The dotted-quad IPv4 address of each value as an integer (null when it is not one)."""
-    octets = column.str.strip_chars().str.extract_groups(_IPV4)
-    value = pl.lit(0, dtype=pl.Int64)
-    for index in range(1, 5):
-        octet = octets.struct.field(str(index)).cast(pl.Int64)
-        value = value * 256 + octet
-    return value
+def cidr_fields(node: ir.Node) -> set[str]:
+    """Fields that some CIDR test of ``node`` reads."""
+    found: set[str] = set()
+    stack: list[ir.Node] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ir.And | ir.Or):
+            stack.extend(item.children)
+        elif isinstance(item, ir.Not):
+            stack.append(item.child)
+        elif isinstance(item, ir.FieldTest) and isinstance(item.test, ir.CidrMatch):
+            found.add(item.field)
+    return found
 
 
 def _compare(column: pl.Expr, test: ir.CompareMatch) -> pl.Expr:
     number = column.str.strip_chars().cast(pl.Float64, strict=False)
+    number = pl.when(number.is_nan()).then(None).otherwise(number)  # NaN is not a number
     op = test.op
     if op is ir.CompareOp.LT:
         expr = number < test.number

@@ -36,10 +36,12 @@ from sigma.types import (
     SigmaRegularExpression,
     SigmaRegularExpressionFlag,
     SigmaString,
+    SigmaTimestampPart,
     SpecialChars,
 )
 
 from watchkeeper.detection import ir
+from watchkeeper.detection.patterns import fold
 from watchkeeper.errors import RuleError
 from watchkeeper.events.model import stringify
 
@@ -86,10 +88,14 @@ class Converter:
             return ir.Or(tuple(self.field_value(field, v) for v in value.values))
         if isinstance(value, SigmaString):
             return _any(ir.FieldTest(field, test) for test in self.strings(value))
+        if isinstance(value, SigmaTimestampPart):
+            return ir.FieldTest(field, ir.TimePartMatch(value.timestamp_part.name.lower(),
+                                                        int(value.number)))
         if isinstance(value, SigmaNumber | SigmaBool):
-            text = stringify(value.number if isinstance(value, SigmaNumber) else bool(value))
-            assert text is not None
-            return ir.FieldTest(field, ir.StrMatch(ir.StrKind.EQ, text.lower()))
+            return _any(
+                ir.FieldTest(field, ir.StrMatch(ir.StrKind.EQ, text))
+                for text in _number_texts(value)
+            )
         if isinstance(value, SigmaNull):
             return ir.FieldTest(field, ir.NullMatch())
         if isinstance(value, SigmaExists):
@@ -144,6 +150,21 @@ class Converter:
             yield SigmaString(str(text))
 
 
+def _number_texts(value: SigmaNumber | SigmaBool) -> Iterator[str]:
+    """The text forms a number or boolean of a rule matches: ``4688``; ``1.5``; a whole
+    float both as written (``1.0``) and as an integer (``1``)."""
+    if isinstance(value, SigmaBool):
+        yield "true" if bool(value) else "false"
+        return
+    number = value.number
+    if isinstance(number, float):
+        yield repr(number).lower()
+        if number.is_integer():
+            yield str(int(number))
+        return
+    yield str(number)
+
+
 def _any(nodes: Iterator[ir.Node]) -> ir.Node:
     items = tuple(nodes)
     return items[0] if len(items) == 1 else ir.Or(items)
@@ -154,7 +175,7 @@ def string_match(value: SigmaString, cased: bool = False) -> ir.StrMatch:
     parts: list[str] = []
     for part in value.s:
         if isinstance(part, str):
-            text = part if cased else part.lower()
+            text = part if cased else fold(part)
             if parts and parts[-1] not in ("*", "?"):
                 parts[-1] += text
             else:

@@ -28,10 +28,14 @@ from watchkeeper.detection.compiler import (
     KEYWORDS,
     KEYWORDS_CASED,
     Compiler,
+    cidr_fields,
+    ipv4_name,
+    ipv4_number,
     lower_name,
 )
 from watchkeeper.detection.fields import FieldAliases
 from watchkeeper.detection.logsource import LogSource, LogSourceMapping
+from watchkeeper.detection.patterns import fold_expr
 from watchkeeper.detection.prefilter import necessary_clauses, strong_clauses
 from watchkeeper.detection.rules import Rule
 from watchkeeper.events.model import RESERVED
@@ -80,15 +84,19 @@ class _Group:
     rules: list[int] = field(default_factory=list)
     fields: set[str] = field(default_factory=set)
     lowered: set[str] = field(default_factory=set)
+    cidr: set[str] = field(default_factory=set)
     keywords: bool = False
     compiled: dict[int, pl.Expr] = field(default_factory=dict)
+    columns: dict[int, list[str]] = field(default_factory=dict)
+    """Per rule, the prepared columns its expression reads."""
     schema_dependent: list[int] = field(default_factory=list)
     def atom(self, atom: tuple[str, str]) -> int:
         atom_id = self.atom_ids.get(atom)
         if atom_id is None:
             atom_id = self.atom_ids[atom] = len(self.atom_ids)
             self.literals.setdefault(atom[0], []).append(atom[1])
-            self.lowered.add(atom[0])
+            if atom[0] != KEYWORDS:
+                self.lowered.add(atom[0])
         return atom_id
 
     always: list[int] = field(default_factory=list)
@@ -138,6 +146,14 @@ class Engine:
         group.fields |= ir.fields_of(rule.condition)
         group.lowered |= lowered_fields(rule.condition)
         group.keywords |= ir.has_keywords(rule.condition)
+        reads = ir.fields_of(rule.condition)
+        lowered = lowered_fields(rule.condition)
+        cidr = cidr_fields(rule.condition)
+        group.cidr |= cidr
+        group.columns[index] = sorted(
+            {ROW, *reads, *(lower_name(f) for f in lowered), *(ipv4_name(f) for f in cidr)}
+            | ({KEYWORDS, KEYWORDS_CASED} if ir.has_keywords(rule.condition) else set())
+        )
         clauses = strong_clauses(necessary_clauses(rule.condition))
         if not clauses:
             group.always.append(index)
@@ -176,7 +192,7 @@ class Engine:
             if group.keywords:
                 needed |= set(originals)
             sub = frame.select([c for c in frame.columns if c in needed]).filter(mask)
-            sub = _prepare(sub, group.fields, group.lowered, columns, self.aliases)
+            sub = _prepare(sub, group.fields, group.lowered, columns, self.aliases, group.cidr)
             if group.keywords:
                 sub = _with_keywords(sub, originals)
             queries: list[pl.LazyFrame] = []
@@ -214,7 +230,7 @@ class Engine:
             found = (
                 sub.select(
                     pl.int_range(pl.len(), dtype=pl.UInt32).alias("pos"),
-                    pl.col(lower_name(field_name))
+                    pl.col(KEYWORDS if field_name == KEYWORDS else lower_name(field_name))
                     .str.extract_many(literals, overlapping=True)
                     .alias("hit"),
                 )
@@ -244,7 +260,9 @@ class Engine:
                 if not candidates.any():
                     break
             if candidates.any():
-                plan.append((sub[np.flatnonzero(candidates)], [rule]))
+                # A keyword regex reads every original column; other rules only theirs.
+                part = sub if rule in group.schema_dependent else sub.select(group.columns[rule])
+                plan.append((part[np.flatnonzero(candidates)], [rule]))
         return plan
 
     def groups(self) -> dict[LogSource, int]:
@@ -261,8 +279,10 @@ def _prepare(
     lowered: set[str],
     columns: set[str],
     aliases: FieldAliases,
+    cidr: set[str] | None = None,
 ) -> pl.DataFrame:
-    """Make every field a column (through aliases, null when absent) and add lower-cased twins."""
+    """Make every field a column (through aliases, null when absent), add lower-cased twins
+    and, for fields under CIDR tests, their IPv4 addresses as integers."""
     resolved: list[pl.Expr] = []
     for name in sorted(fields):
         sources = aliases.sources(name, columns)
@@ -272,10 +292,10 @@ def _prepare(
             resolved.append(pl.coalesce([pl.col(s).cast(pl.String) for s in sources]).alias(name))
     if resolved:
         frame = frame.with_columns(resolved)
-    if lowered:
-        frame = frame.with_columns(
-            [pl.col(name).str.to_lowercase().alias(lower_name(name)) for name in sorted(lowered)]
-        )
+    derived = [fold_expr(pl.col(name)).alias(lower_name(name)) for name in sorted(lowered)]
+    derived += [ipv4_number(pl.col(name)).alias(ipv4_name(name)) for name in sorted(cidr or ())]
+    if derived:
+        frame = frame.with_columns(derived)
     return frame
 
 
@@ -291,4 +311,4 @@ def _with_keywords(frame: pl.DataFrame, originals: tuple[str, ...]) -> pl.DataFr
         ignore_nulls=True,
     )
     frame = frame.with_columns(joined.alias(KEYWORDS_CASED))
-    return frame.with_columns(pl.col(KEYWORDS_CASED).str.to_lowercase().alias(KEYWORDS))
+    return frame.with_columns(fold_expr(pl.col(KEYWORDS_CASED)).alias(KEYWORDS))

@@ -85,8 +85,23 @@ class FieldRefMatch:
     cased: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class TimePartMatch:
+    """A part (minute, hour, day, week, month, year) of an ISO 8601 time value equals a number."""
+
+    part: str
+    number: int
+
+
 Test: TypeAlias = (
-    StrMatch | RegexMatch | CidrMatch | NullMatch | ExistsMatch | CompareMatch | FieldRefMatch
+    StrMatch
+    | RegexMatch
+    | CidrMatch
+    | NullMatch
+    | ExistsMatch
+    | CompareMatch
+    | FieldRefMatch
+    | TimePartMatch
 )
 
 

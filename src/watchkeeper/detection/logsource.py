@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from watchkeeper.detection import ir
+from watchkeeper.detection.patterns import fold
 from watchkeeper.errors import MappingError
 
 
@@ -122,7 +123,7 @@ def condition(spec: Any, where: str) -> ir.Node:
         if not values or any(isinstance(v, Mapping | list) or v is None for v in values):
             raise MappingError(f"field {field!r} needs scalar values", location=where)
         alternatives = tuple(
-            ir.FieldTest(field, ir.StrMatch(kind, str(v).lower())) for v in values
+            ir.FieldTest(field, ir.StrMatch(kind, fold(str(v)))) for v in values
         )
         tests.append(ir.simplify(ir.Or(alternatives)))
     return ir.simplify(ir.And(tuple(tests)))

@@ -15,6 +15,10 @@ numeric tests …) a rule has no atoms and is evaluated on every row.
 from __future__ import annotations
 
 from watchkeeper.detection import ir
+from watchkeeper.detection.compiler import KEYWORDS
+
+KEYWORDS_FIELD = KEYWORDS
+"""The pseudo-field of keyword atoms: the lower-cased text of all of an event's fields."""
 
 Atom = tuple[str, str]
 """(field, lower-cased literal that must occur in the lower-cased field value)."""
@@ -24,6 +28,8 @@ def necessary_atoms(node: ir.Node) -> frozenset[Atom] | None:
     """Atoms of which at least one occurs in every event ``node`` matches, or None."""
     if isinstance(node, ir.FieldTest):
         return _leaf(node.field, node.test)
+    if isinstance(node, ir.KeywordTest):
+        return _leaf(KEYWORDS_FIELD, node.test)
     if isinstance(node, ir.Const):
         return None if node.value else frozenset()
     if isinstance(node, ir.Or):

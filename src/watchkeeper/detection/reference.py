@@ -7,13 +7,15 @@ regex engine lacks, such as look-around and back-references).
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
+import math
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from watchkeeper.detection import ir
-from watchkeeper.detection.patterns import glob_regex, regex_text
+from watchkeeper.detection.patterns import WHITESPACE, fold, glob_regex, regex_search, regex_text
 
 Event = Mapping[str, str | None]
 
@@ -24,7 +26,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 def string_matches(match: ir.StrMatch, value: str) -> bool:
-    text = value if match.cased else value.lower()
+    text = value if match.cased else fold(value)
     kind = match.kind
     if kind is ir.StrKind.EQ:
         return text == match.value
@@ -34,18 +36,18 @@ def string_matches(match: ir.StrMatch, value: str) -> bool:
         return text.startswith(match.value)
     if kind is ir.StrKind.SUFFIX:
         return text.endswith(match.value)
-    return _compiled(glob_regex(match.parts)).match(text) is not None
+    return _compiled(glob_regex(match.parts, anchored=False)).fullmatch(text) is not None
 
 
 def regex_matches(match: ir.RegexMatch, value: str) -> bool:
-    return _compiled(regex_text(match)).search(value) is not None
+    return regex_search(regex_text(match), value)
 
 
 def parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    text = value.strip()
+    text = value.strip(WHITESPACE)
     if ":" in text and text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
-    if "%" in text:  # IPv6 zone index
+    if ":" in text and "%" in text:  # IPv6 zone index
         text = text.split("%", 1)[0]
     try:
         address = ipaddress.ip_address(text)
@@ -64,12 +66,14 @@ def cidr_matches(match: ir.CidrMatch, value: str) -> bool:
 
 
 def parse_number(value: str) -> float | None:
-    if "_" in value:  # Python accepts 1_000; the columnar engine does not
+    text = value.strip(WHITESPACE)
+    if "_" in text or not text.isascii():  # Python reads 1_000 and '５'; the engine does not
         return None
     try:
-        return float(value.strip())
+        number = float(text)
     except ValueError:
         return None
+    return None if math.isnan(number) else number
 
 
 def compare_matches(match: ir.CompareMatch, value: str) -> bool:
@@ -88,9 +92,23 @@ def compare_matches(match: ir.CompareMatch, value: str) -> bool:
     return number != match.number
 
 
+def time_part_matches(match: ir.TimePartMatch, value: str) -> bool:
+    text = value.strip(WHITESPACE)
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        return False
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    part: object = (
+        moment.isocalendar().week if match.part == "week" else getattr(moment, match.part, None)
+    )
+    return part == match.number
+
+
 def fieldref_matches(match: ir.FieldRefMatch, value: str, other: str) -> bool:
     if not match.cased:
-        value, other = value.lower(), other.lower()
+        value, other = fold(value), fold(other)
     if match.kind is ir.StrKind.PREFIX:
         return value.startswith(other)
     if match.kind is ir.StrKind.SUFFIX:
@@ -116,6 +134,8 @@ def test_value(test: ir.Test, value: str | None, event: Event) -> bool:
         return cidr_matches(test, value)
     if isinstance(test, ir.CompareMatch):
         return compare_matches(test, value)
+    if isinstance(test, ir.TimePartMatch):
+        return time_part_matches(test, value)
     other = event.get(test.other)
     return other is not None and fieldref_matches(test, value, other)
 

@@ -8,22 +8,26 @@ and the reason.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError
+from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.filters import SigmaFilter
+from sigma.policy import SigmaPolicy
+from sigma.policy.regex_engine import RegexEngine, RegexPattern
 from sigma.rule import SigmaRule
 
 from watchkeeper.detection import ir
 from watchkeeper.detection.convert import Converter
 from watchkeeper.detection.logsource import LogSource
+from watchkeeper.detection.patterns import rust_regex_ok
 from watchkeeper.errors import RuleError, UsageError
 
 RULE_SUFFIXES = (".yml", ".yaml")
@@ -124,6 +128,31 @@ def _zip_documents(path: Path) -> Iterator[tuple[str, str | RuleFailure]]:
                 yield where, RuleFailure(where, None, f"cannot read archive member: {error}")
 
 
+class _RegexDialect(RegexEngine):
+    """Accepts a rule's regex when the engine can run it: in Rust (preferred, linear
+    time) or else in Python's ``re`` (look-around, back-references)."""
+
+    def compile(self, pattern: str, flags: int = 0) -> RegexPattern:
+        try:
+            return cast(RegexPattern, re.compile(pattern, flags))
+        except re.error:
+            inline = "".join(
+                letter
+                for flag, letter in ((re.I, "i"), (re.M, "m"), (re.S, "s"))
+                if flags & flag
+            )
+            if rust_regex_ok(f"(?{inline}){pattern}" if inline else pattern):
+                return cast(RegexPattern, re.compile("(?!)"))  # pySigma only validates
+            raise
+
+    @property
+    def error(self) -> type[re.error]:
+        return re.error
+
+
+POLICY = SigmaPolicy(regex_engine=_RegexDialect())
+
+
 def _yaml_documents(text: str) -> list[Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
@@ -147,10 +176,16 @@ class RuleLoader:
                 continue
             try:
                 documents = _yaml_documents(text)
+                if not all(isinstance(doc, dict) for doc in documents):
+                    raise RuleError("every YAML document of a rule file must be a mapping")
                 collection = SigmaCollection.from_dicts(
-                    documents, collect_errors=True, collect_filters=True
+                    documents,
+                    collect_errors=True,
+                    collect_filters=True,
+                    source=SigmaRuleLocation(Path(where)),
+                    policy=POLICY,
                 )
-            except (yaml.YAMLError, SigmaError, TypeError, ValueError) as error:
+            except (yaml.YAMLError, SigmaError, RuleError, TypeError, ValueError) as error:
                 result.failed.append(RuleFailure(where, None, _reason(error)))
                 continue
             if not documents:
