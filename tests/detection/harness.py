@@ -18,7 +18,7 @@ from sigma.collection import SigmaCollection
 from watchkeeper.detection import reference
 from watchkeeper.detection.convert import Converter
 from watchkeeper.detection.engine import Engine, lowered_fields
-from watchkeeper.detection.rules import Rule, RuleLoader
+from watchkeeper.detection.rules import POLICY, Rule, RuleLoader
 from watchkeeper.events.model import DATASET, frame_from_records, stringify
 
 DEFAULT_LOGSOURCE = "logsource: {product: windows, category: process_creation}"
@@ -29,7 +29,7 @@ def rule_from_yaml(text: str, placeholders: Mapping[str, Sequence[str]] | None =
     document = yaml.safe_load(textwrap.dedent(text))
     document.setdefault("title", "test rule")
     document.setdefault("logsource", {"product": "windows", "category": "process_creation"})
-    collection = SigmaCollection.from_dicts([document], collect_errors=False)
+    collection = SigmaCollection.from_dicts([document], collect_errors=False, policy=POLICY)
     loader = RuleLoader(placeholders)
     return loader.convert(collection.rules[0], "<test>")
 

@@ -223,24 +223,25 @@ class Engine:
             plan.append((sub, group.always))
         if not group.literals:
             return plan
+        # One query finds every literal of every field (fields run in parallel).
+        names = list(group.literals)
+        hits = sub.select(
+            pl.col(KEYWORDS if name == KEYWORDS else lower_name(name))
+            .str.extract_many(group.literals[name], overlapping=True)
+            .alias(str(i))
+            for i, name in enumerate(names)
+        )
         positions: list[np.ndarray] = []
         atoms: list[np.ndarray] = []
-        for field_name, literals in group.literals.items():
-            ids = {literal: group.atom_ids[(field_name, literal)] for literal in literals}
-            found = (
-                sub.select(
-                    pl.int_range(pl.len(), dtype=pl.UInt32).alias("pos"),
-                    pl.col(KEYWORDS if field_name == KEYWORDS else lower_name(field_name))
-                    .str.extract_many(literals, overlapping=True)
-                    .alias("hit"),
-                )
-                .explode("hit")
-                .drop_nulls("hit")
-            )
-            if found.height:
-                positions.append(found.get_column("pos").to_numpy())
-                atom = found.get_column("hit").replace_strict(ids, return_dtype=pl.UInt32)
-                atoms.append(atom.to_numpy())
+        for i, name in enumerate(names):
+            found = hits.get_column(str(i))
+            counts = found.list.len().fill_null(0).to_numpy()
+            if not counts.any():
+                continue
+            literals = found.explode().drop_nulls()
+            ids = {literal: group.atom_ids[(name, literal)] for literal in group.literals[name]}
+            positions.append(np.repeat(np.arange(sub.height, dtype=np.int64), counts))
+            atoms.append(literals.replace_strict(ids, return_dtype=pl.UInt32).to_numpy())
         if not atoms:
             return plan
         # One row of booleans per atom that occurred: which events it occurred in.
@@ -261,7 +262,11 @@ class Engine:
                     break
             if candidates.any():
                 # A keyword regex reads every original column; other rules only theirs.
-                part = sub if rule in group.schema_dependent else sub.select(group.columns[rule])
+                part = (
+                    sub
+                    if rule in group.schema_dependent
+                    else pl.DataFrame([sub.get_column(c) for c in group.columns[rule]])
+                )
                 plan.append((part[np.flatnonzero(candidates)], [rule]))
         return plan
 
