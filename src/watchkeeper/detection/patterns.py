@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 
 import polars as pl
@@ -70,11 +71,13 @@ def rust_regex_ok(pattern: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def python_regex(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
+def python_regex(pattern: str, flags: int = 0) -> re.Pattern[str] | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. FutureWarning on "[[" (a possible nested set)
+        try:
+            return re.compile(pattern, flags)
+        except re.error:
+            return None
 
 
 def regex_search(pattern: str, value: str) -> bool:

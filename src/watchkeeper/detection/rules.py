@@ -27,7 +27,7 @@ from sigma.rule import SigmaRule
 from watchkeeper.detection import ir
 from watchkeeper.detection.convert import Converter
 from watchkeeper.detection.logsource import LogSource
-from watchkeeper.detection.patterns import rust_regex_ok
+from watchkeeper.detection.patterns import python_regex, rust_regex_ok
 from watchkeeper.errors import RuleError, UsageError
 
 RULE_SUFFIXES = (".yml", ".yaml")
@@ -133,17 +133,16 @@ class _RegexDialect(RegexEngine):
     time) or else in Python's ``re`` (look-around, back-references)."""
 
     def compile(self, pattern: str, flags: int = 0) -> RegexPattern:
-        try:
-            return cast(RegexPattern, re.compile(pattern, flags))
-        except re.error:
-            inline = "".join(
-                letter
-                for flag, letter in ((re.I, "i"), (re.M, "m"), (re.S, "s"))
-                if flags & flag
-            )
-            if rust_regex_ok(f"(?{inline}){pattern}" if inline else pattern):
-                return cast(RegexPattern, re.compile("(?!)"))  # pySigma only validates
-            raise
+        # pySigma also matches selector patterns (``1 of selection_*``) with it.
+        compiled = python_regex(pattern, flags)
+        if compiled is not None:
+            return cast(RegexPattern, compiled)
+        inline = "".join(
+            letter for flag, letter in ((re.I, "i"), (re.M, "m"), (re.S, "s")) if flags & flag
+        )
+        if rust_regex_ok(f"(?{inline}){pattern}" if inline else pattern):
+            return cast(RegexPattern, re.compile("(?!)"))  # Rust-only syntax: validated
+        raise re.error(f"neither the Rust nor the Python regex engine accepts {pattern!r}")
 
     @property
     def error(self) -> type[re.error]:
