@@ -41,6 +41,8 @@ from watchkeeper.detection.rules import Rule
 from watchkeeper.events.model import RESERVED
 
 ROW = "\x00row"
+_FOLDS_TO_ASCII = ("\u0130", "\u212a")
+"""The characters outside ASCII whose lower case holds ASCII letters (İ → i̇, K → k)."""
 
 
 def lowered_fields(node: ir.Node) -> set[str]:
@@ -86,6 +88,7 @@ class _Group:
     lowered: set[str] = field(default_factory=set)
     cidr: set[str] = field(default_factory=set)
     keywords: bool = False
+    keyword_rules: set[int] = field(default_factory=set)
     compiled: dict[int, pl.Expr] = field(default_factory=dict)
     columns: dict[int, list[str]] = field(default_factory=dict)
     """Per rule, the prepared columns its expression reads."""
@@ -145,7 +148,9 @@ class Engine:
         group.rules.append(index)
         group.fields |= ir.fields_of(rule.condition)
         group.lowered |= lowered_fields(rule.condition)
-        group.keywords |= ir.has_keywords(rule.condition)
+        if ir.has_keywords(rule.condition):
+            group.keywords = True
+            group.keyword_rules.add(index)
         reads = ir.fields_of(rule.condition)
         lowered = lowered_fields(rule.condition)
         cidr = cidr_fields(rule.condition)
@@ -193,11 +198,9 @@ class Engine:
                 needed |= set(originals)
             sub = frame.select([c for c in frame.columns if c in needed]).filter(mask)
             sub = _prepare(sub, group.fields, group.lowered, columns, self.aliases, group.cidr)
-            if group.keywords:
-                sub = _with_keywords(sub, originals)
             queries: list[pl.LazyFrame] = []
             names: list[int] = []
-            for frame_part, indexes in self._plan(group, sub):
+            for frame_part, indexes in self._plan(group, sub, originals):
                 part = frame_part.lazy()
                 for i in indexes:
                     expr = group.compiled.get(i)
@@ -215,33 +218,63 @@ class Engine:
             {"row": pl.Series(rows, dtype=pl.UInt32), "rule": pl.Series(rules, dtype=pl.UInt32)}
         ).sort("row", "rule")
 
-    def _plan(self, group: _Group, sub: pl.DataFrame) -> list[tuple[pl.DataFrame, list[int]]]:
+    def _plan(
+        self, group: _Group, sub: pl.DataFrame, originals: tuple[str, ...]
+    ) -> list[tuple[pl.DataFrame, list[int]]]:
         """Which rules to evaluate on which rows: the rules without necessary literals on
-        every row; each other rule only on the rows that satisfy its prefilter clauses."""
+        every row; each other rule only on the rows that satisfy its prefilter clauses.
+
+        The keyword columns (all of an event's text) are costly: they are built only for
+        the rows a keyword rule is evaluated on."""
         plan: list[tuple[pl.DataFrame, list[int]]] = []
         if group.always:
-            plan.append((sub, group.always))
+            keyworded = any(i in group.keyword_rules for i in group.always)
+            plan.append((_with_keywords(sub, originals) if keyworded else sub, group.always))
         if not group.literals:
             return plan
-        # One query finds every literal of every field (fields run in parallel).
-        names = list(group.literals)
-        hits = sub.select(
-            pl.col(KEYWORDS if name == KEYWORDS else lower_name(name))
+        # One query finds every literal of every field (fields run in parallel). Keyword
+        # literals are ASCII and searched without ASCII case in each original column.
+        fields = [name for name in group.literals if name != KEYWORDS]
+        keyword_literals = group.literals.get(KEYWORDS, [])
+        keyword_columns = [c for c in originals if c in sub.columns] if keyword_literals else []
+        queries = [
+            pl.col(lower_name(name))
             .str.extract_many(group.literals[name], overlapping=True)
-            .alias(str(i))
-            for i, name in enumerate(names)
-        )
+            .alias(f"f{i}")
+            for i, name in enumerate(fields)
+        ]
+        if keyword_columns:
+            unsure = [*keyword_literals, *_FOLDS_TO_ASCII]
+            # Coarse but sound: a row holding any keyword literal of the group (or a
+            # character whose lower case is ASCII, KELVIN SIGN → k) holds them all.
+            queries.append(
+                pl.any_horizontal(
+                    pl.col(c)
+                    .str.contains_any(unsure, ascii_case_insensitive=True)
+                    .fill_null(False)
+                    for c in keyword_columns
+                ).alias("keywords")
+            )
+        hits = sub.select(queries)
         positions: list[np.ndarray] = []
         atoms: list[np.ndarray] = []
-        for i, name in enumerate(names):
-            found = hits.get_column(str(i))
+        everywhere = np.arange(sub.height, dtype=np.int64)
+        found_by = [(f"f{i}", name) for i, name in enumerate(fields)]
+        for column, name in found_by:
+            found = hits.get_column(column)
             counts = found.list.len().fill_null(0).to_numpy()
             if not counts.any():
                 continue
             literals = found.explode().drop_nulls()
             ids = {literal: group.atom_ids[(name, literal)] for literal in group.literals[name]}
-            positions.append(np.repeat(np.arange(sub.height, dtype=np.int64), counts))
+            positions.append(np.repeat(everywhere, counts))
             atoms.append(literals.replace_strict(ids, return_dtype=pl.UInt32).to_numpy())
+        if keyword_columns:
+            rows = np.flatnonzero(hits.get_column("keywords").to_numpy())
+            for literal in keyword_literals:
+                positions.append(rows)
+                atom_id = group.atom_ids[(KEYWORDS, literal)]
+                atoms.append(np.full(len(rows), atom_id, dtype=np.uint32))
         if not atoms:
             return plan
         # One row of booleans per atom that occurred: which events it occurred in.
@@ -261,13 +294,12 @@ class Engine:
                 if not candidates.any():
                     break
             if candidates.any():
-                # A keyword regex reads every original column; other rules only theirs.
-                part = (
-                    sub
-                    if rule in group.schema_dependent
-                    else pl.DataFrame([sub.get_column(c) for c in group.columns[rule]])
-                )
-                plan.append((part[np.flatnonzero(candidates)], [rule]))
+                rows = np.flatnonzero(candidates)
+                if rule in group.keyword_rules:
+                    plan.append((_with_keywords(sub[rows], originals), [rule]))
+                else:
+                    part = pl.DataFrame([sub.get_column(c) for c in group.columns[rule]])
+                    plan.append((part[rows], [rule]))
         return plan
 
     def groups(self) -> dict[LogSource, int]:

@@ -29,7 +29,12 @@ def necessary_atoms(node: ir.Node) -> frozenset[Atom] | None:
     if isinstance(node, ir.FieldTest):
         return _leaf(node.field, node.test)
     if isinstance(node, ir.KeywordTest):
-        return _leaf(KEYWORDS_FIELD, node.test)
+        atoms = _leaf(KEYWORDS_FIELD, node.test)
+        # Keywords are searched per column without ASCII case: only ASCII literals that
+        # cannot span two columns are sound atoms.
+        if atoms and all(lit.isascii() and "\x1f" not in lit for _, lit in atoms):
+            return atoms
+        return None
     if isinstance(node, ir.Const):
         return None if node.value else frozenset()
     if isinstance(node, ir.Or):
