@@ -41,9 +41,8 @@ def chunk_lines(chunks: list[ParsedChunk]) -> list[dict[str, Any]]:
         lines.extend(frame_rows(chunk.frame))
     for chunk in chunks:
         for skip in chunk.skipped:
-            lines.append(
-                {"skipped": {"source": skip.source, "location": skip.location, "reason": skip.reason}}
-            )
+            where = {"source": skip.source, "location": skip.location, "reason": skip.reason}
+            lines.append({"skipped": where})
     return lines
 
 

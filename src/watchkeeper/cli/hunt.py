@@ -47,6 +47,8 @@ LEVEL_CHOICES = click.Choice(["informational", "low", "medium", "high", "critica
 @click.option("--summary-json", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write the end-of-run summary as JSON to this file.")
 @click.option("--no-summary", is_flag=True, help="Do not print the summary.")
+@click.option("--no-rule-cache", is_flag=True,
+              help="Parse every rule again instead of reading the rule-set cache.")
 def hunt(
     paths: tuple[Path, ...],
     rules: tuple[Path, ...],
@@ -65,6 +67,7 @@ def hunt(
     batch_size: int,
     summary_json: Path | None,
     no_summary: bool,
+    no_rule_cache: bool,
 ) -> None:
     """Run Sigma rules over log files, folders and archives (EVTX, XML, JSON, syslog…).
 
@@ -93,6 +96,7 @@ def hunt(
         log_format=log_format,
         batch_size=batch_size,
         workers=threads,
+        rule_cache=None if no_rule_cache else default_cache_dir(),
     )
     errors = Console(stderr=True)
     job = Hunt(options)
@@ -113,6 +117,12 @@ def hunt(
         print_hunt_summary(errors, job.summary)
     if job.summary.matches:
         sys.exit(EXIT_FOUND)
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/watchkeeper/rules``, or ``~/.cache/watchkeeper/rules``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "watchkeeper" / "rules"
 
 
 class _Progress:

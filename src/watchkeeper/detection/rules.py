@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 from sigma.collection import SigmaCollection
@@ -29,6 +29,9 @@ from watchkeeper.detection.convert import Converter
 from watchkeeper.detection.logsource import LogSource
 from watchkeeper.detection.patterns import python_regex, rust_regex_ok
 from watchkeeper.errors import RuleError, UsageError
+
+if TYPE_CHECKING:
+    from watchkeeper.detection.cache import RuleCache
 
 RULE_SUFFIXES = (".yml", ".yaml")
 LEVELS = ("informational", "low", "medium", "high", "critical")
@@ -158,18 +161,42 @@ def _yaml_documents(text: str) -> list[Any]:
 
 
 class RuleLoader:
-    """Parses rule documents with pySigma, applies Sigma filters, converts to IR."""
+    """Parses rule documents with pySigma, applies Sigma filters, converts to IR.
 
-    def __init__(self, placeholders: Mapping[str, Sequence[str]] | None = None) -> None:
+    With a ``cache``, a rule set loaded before (same files, same contents, same
+    placeholders) is read back instead; rule sets with Sigma filters are not cached.
+    """
+
+    def __init__(
+        self,
+        placeholders: Mapping[str, Sequence[str]] | None = None,
+        cache: RuleCache | None = None,
+    ) -> None:
+        self.placeholders = placeholders
         self.converter = Converter(placeholders)
+        self.cache = cache
 
     def load(
         self, paths: Sequence[str | Path], filter_paths: Sequence[str | Path] = ()
     ) -> RuleSet:
+        documents = [*iter_rule_documents(paths), *iter_rule_documents(filter_paths)]
+        if self.cache is None or any(_has_filter(text) for _, text in documents):
+            return self._load(documents)
+        from watchkeeper.detection.cache import ruleset_key
+
+        key = ruleset_key(documents, self.placeholders)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        result = self._load(documents)
+        self.cache.put(key, result)
+        return result
+
+    def _load(self, files: list[tuple[str, str | RuleFailure]]) -> RuleSet:
         result = RuleSet()
         sigma_rules: list[tuple[str, SigmaRule]] = []
         filters: list[SigmaFilter] = []
-        for where, text in [*iter_rule_documents(paths), *iter_rule_documents(filter_paths)]:
+        for where, text in files:
             if isinstance(text, RuleFailure):
                 result.failed.append(text)
                 continue
@@ -226,6 +253,11 @@ class RuleLoader:
             falsepositives=tuple(sigma_rule.falsepositives or ()),
             author=sigma_rule.author or "",
         )
+
+
+def _has_filter(text: str | RuleFailure) -> bool:
+    """Whether a file may hold a Sigma filter document (a top-level ``filter:`` key)."""
+    return isinstance(text, str) and (text.startswith("filter:") or "\nfilter:" in text)
 
 
 def _apply_filters(rule: SigmaRule, filters: list[SigmaFilter]) -> SigmaRule:

@@ -26,6 +26,8 @@ class HuntOptions:
     log_format: str | None = None
     batch_size: int = 50_000
     workers: int = 2
+    rule_cache: Path | None = None
+    """Folder of the rule-set cache; None: no cache."""
     fields: Sequence[str] = field(default_factory=tuple)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 import yaml
 
+from watchkeeper.detection.cache import RuleCache
 from watchkeeper.detection.check import unrouted_failures
 from watchkeeper.detection.engine import Engine
 from watchkeeper.detection.fields import FieldAliases
@@ -77,7 +78,8 @@ class Hunt:
     def __init__(self, options: HuntOptions) -> None:
         self.options = options
         placeholders = load_placeholders(options.placeholders) if options.placeholders else None
-        ruleset = RuleLoader(placeholders).load(options.rules, options.filters)
+        cache = RuleCache(options.rule_cache) if options.rule_cache else None
+        ruleset = RuleLoader(placeholders, cache).load(options.rules, options.filters)
         mapping = LogSourceMapping.with_overrides(list(options.mappings))
         unrouted = unrouted_failures(ruleset.rules, mapping)
         unrouted_ids = {failure.rule_id for failure in unrouted}
