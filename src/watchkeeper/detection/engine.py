@@ -284,13 +284,13 @@ class Engine:
         seen[slot, np.concatenate(positions)] = True
         index_of = {int(atom_id): i for i, atom_id in enumerate(present)}
         for rule, clauses in group.clauses.items():
+            # Cheap first: every clause needs one atom that occurred somewhere in the batch.
+            if not all(not index_of.keys().isdisjoint(clause) for clause in clauses):
+                continue
             candidates = np.ones(sub.height, dtype=np.bool_)
             for clause in clauses:
                 slots = [index_of[a] for a in clause if a in index_of]
-                if not slots:
-                    candidates[:] = False
-                    break
-                candidates &= seen[slots].any(axis=0)
+                candidates &= seen[slots].any(axis=0) if len(slots) > 1 else seen[slots[0]]
                 if not candidates.any():
                     break
             if candidates.any():
