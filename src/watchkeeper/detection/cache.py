@@ -24,7 +24,7 @@ from watchkeeper.detection.logsource import LogSource
 from watchkeeper.detection.rules import Rule, RuleFailure, RuleSet
 
 KEEP = 8
-FORMAT = 1
+FORMAT = 2
 
 
 def ruleset_key(
@@ -148,7 +148,8 @@ def decode_node(item: Any) -> ir.Node:
 
 def encode_test(test: ir.Test) -> Any:
     if isinstance(test, ir.StrMatch):
-        return ["Str", test.kind.value, test.value, test.cased, list(test.parts)]
+        parts = [[1, p.value] if isinstance(p, ir.Wildcard) else [0, p] for p in test.parts]
+        return ["Str", test.kind.value, test.value, test.cased, parts]
     if isinstance(test, ir.RegexMatch):
         return ["Regex", test.pattern, test.ignore_case, test.multiline, test.dotall]
     if isinstance(test, ir.CidrMatch):
@@ -167,7 +168,8 @@ def encode_test(test: ir.Test) -> Any:
 def decode_test(item: Any) -> ir.Test:
     kind = item[0]
     if kind == "Str":
-        return ir.StrMatch(ir.StrKind(item[1]), item[2], bool(item[3]), tuple(item[4]))
+        parts = tuple(ir.Wildcard(text) if wild else str(text) for wild, text in item[4])
+        return ir.StrMatch(ir.StrKind(item[1]), item[2], bool(item[3]), parts)
     if kind == "Regex":
         return ir.RegexMatch(item[1], bool(item[2]), bool(item[3]), bool(item[4]))
     if kind == "Cidr":

@@ -19,7 +19,7 @@ from functools import reduce
 import polars as pl
 
 from watchkeeper.detection import ir, reference
-from watchkeeper.detection.patterns import glob_regex, regex_text, rust_regex_ok
+from watchkeeper.detection.patterns import fold_expr, glob_regex, regex_text, rust_regex_ok
 
 KEYWORDS = "\x00keywords"
 """All keyword-searchable values of an event joined by U+001F, lower-cased."""
@@ -29,7 +29,6 @@ FEW = 4
 """Up to this many prefixes or suffixes on one field are tested one by one."""
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
-_NOT_SEPARATOR = "[^\x1f]"
 
 
 def lower_name(field: str) -> str:
@@ -229,10 +228,18 @@ class Compiler:
         source = pl.col(KEYWORDS_CASED if test.cased else KEYWORDS)
         if test.kind is ir.StrKind.CONTAINS:
             return source.str.contains(test.value, literal=True).fill_null(False)
-        inner = test.parts[1:-1] if test.parts[:1] == ("*",) else test.parts
-        inner = inner[:-1] if inner[-1:] == ("*",) else inner
-        pattern = glob_regex(inner, anchored=False, any_char=_NOT_SEPARATOR)
-        return source.str.contains(pattern).fill_null(False)
+        # A wildcard must not reach from one field into the next: search each column.
+        many = ir.Wildcard.MANY
+        inner = test.parts[1:] if test.parts[:1] == (many,) else test.parts
+        inner = inner[:-1] if inner[-1:] == (many,) else inner
+        pattern = glob_regex(inner, anchored=False)
+        if not self.keyword_columns:
+            return pl.lit(False)
+        columns = [
+            (pl.col(c) if test.cased else fold_expr(pl.col(c))).str.contains(pattern)
+            for c in self.keyword_columns
+        ]
+        return reduce(lambda a, b: a | b, columns).fill_null(False)
 
 
 def _ipv6_check(test: ir.CidrMatch) -> Callable[[str], bool]:

@@ -172,26 +172,26 @@ def _any(nodes: Iterator[ir.Node]) -> ir.Node:
 
 def string_match(value: SigmaString, cased: bool = False) -> ir.StrMatch:
     """Classify a Sigma string by where its wildcards are; literals are lower-cased unless cased."""
-    parts: list[str] = []
+    parts: list[ir.Part] = []
     for part in value.s:
         if isinstance(part, str):
             text = part if cased else fold(part)
-            if parts and parts[-1] not in ("*", "?"):
+            if parts and isinstance(parts[-1], str):
                 parts[-1] += text
             else:
                 parts.append(text)
         elif part is SpecialChars.WILDCARD_MULTI:
-            parts.append("*")
+            parts.append(ir.Wildcard.MANY)
         elif part is SpecialChars.WILDCARD_SINGLE:
-            parts.append("?")
+            parts.append(ir.Wildcard.ONE)
         else:
             raise RuleError(f"unresolved placeholder in value {value.original!r}")
-    literal = [p for p in parts if p not in ("*", "?")]
-    wildcards = [p for p in parts if p in ("*", "?")]
+    literal = [p for p in parts if isinstance(p, str)]
+    wildcards = [p for p in parts if isinstance(p, ir.Wildcard)]
     if not wildcards:
         return ir.StrMatch(ir.StrKind.EQ, "".join(literal), cased)
-    if len(literal) == 1 and all(w == "*" for w in wildcards):
-        shape = tuple("L" if p not in ("*", "?") else p for p in parts)
+    if len(literal) == 1 and all(w is ir.Wildcard.MANY for w in wildcards):
+        shape = tuple("L" if isinstance(p, str) else "*" for p in parts)
         kinds = {
             ("*", "L", "*"): ir.StrKind.CONTAINS,
             ("L", "*"): ir.StrKind.PREFIX,
@@ -199,7 +199,12 @@ def string_match(value: SigmaString, cased: bool = False) -> ir.StrMatch:
         }
         if shape in kinds:
             return ir.StrMatch(kinds[shape], literal[0], cased)
-    return ir.StrMatch(ir.StrKind.GLOB, "".join(parts), cased, tuple(parts))
+    return ir.StrMatch(ir.StrKind.GLOB, _pattern_text(parts), cased, tuple(parts))
+
+
+def _pattern_text(parts: Sequence[ir.Part]) -> str:
+    """A readable form of a pattern (for messages; matching uses ``parts``)."""
+    return "".join(p.value if isinstance(p, ir.Wildcard) else p for p in parts)
 
 
 def _keyword_search(match: ir.StrMatch) -> ir.StrMatch:
@@ -208,19 +213,20 @@ def _keyword_search(match: ir.StrMatch) -> ir.StrMatch:
         return ir.StrMatch(ir.StrKind.CONTAINS, match.value, match.cased)
     if match.kind is ir.StrKind.CONTAINS:
         return match
+    many = ir.Wildcard.MANY
     parts = match.parts or _parts_of(match)
-    if parts[0] != "*":
-        parts = ("*", *parts)
-    if parts[-1] != "*":
-        parts = (*parts, "*")
-    return ir.StrMatch(ir.StrKind.GLOB, "".join(parts), match.cased, parts)
+    if parts[0] is not many:
+        parts = (many, *parts)
+    if parts[-1] is not many:
+        parts = (*parts, many)
+    return ir.StrMatch(ir.StrKind.GLOB, _pattern_text(parts), match.cased, parts)
 
 
-def _parts_of(match: ir.StrMatch) -> tuple[str, ...]:
+def _parts_of(match: ir.StrMatch) -> tuple[ir.Part, ...]:
     if match.kind is ir.StrKind.PREFIX:
-        return (match.value, "*")
+        return (match.value, ir.Wildcard.MANY)
     if match.kind is ir.StrKind.SUFFIX:
-        return ("*", match.value)
+        return (ir.Wildcard.MANY, match.value)
     return (match.value,)
 
 

@@ -65,10 +65,14 @@ def lowered_fields(node: ir.Node) -> set[str]:
 
 
 def keyword_regexes(node: ir.Node) -> bool:
+    """Whether ``node`` has keyword tests that search column by column (regexes and
+    wildcards, which must not match across two fields)."""
     stack: list[ir.Node] = [node]
     while stack:
         item = stack.pop()
-        if isinstance(item, ir.KeywordTest) and isinstance(item.test, ir.RegexMatch):
+        if isinstance(item, ir.KeywordTest) and (
+            isinstance(item.test, ir.RegexMatch) or item.test.kind is ir.StrKind.GLOB
+        ):
             return True
         if isinstance(item, ir.And | ir.Or):
             stack.extend(item.children)

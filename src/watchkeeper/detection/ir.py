@@ -22,6 +22,16 @@ class StrKind(Enum):
     GLOB = "glob"
 
 
+class Wildcard(Enum):
+    """A wildcard of a Sigma string, kept apart from literal text (``\\*`` is a literal ``*``)."""
+
+    MANY = "*"
+    ONE = "?"
+
+
+Part: TypeAlias = "str | Wildcard"
+
+
 @dataclass(frozen=True, slots=True)
 class StrMatch:
     """A string comparison. ``value`` is the literal (for GLOB the whole pattern, see ``parts``)."""
@@ -29,9 +39,9 @@ class StrMatch:
     kind: StrKind
     value: str
     cased: bool = False
-    parts: tuple[str, ...] = ()
-    """For GLOB: literal runs and the wildcards ``"*"``/``"?"`` as separate items, e.g.
-    ``("a", "*", "b?")`` is split as ``("a", "*", "b", "?")``."""
+    parts: tuple[Part, ...] = ()
+    """For GLOB: literal runs and wildcards as separate items: ``a*b?`` is
+    ``("a", Wildcard.MANY, "b", Wildcard.ONE)``."""
 
 
 @dataclass(frozen=True, slots=True)

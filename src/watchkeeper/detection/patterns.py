@@ -35,15 +35,16 @@ def escape(text: str) -> str:
     return "".join("\\" + ch if ch in _META else ch for ch in text)
 
 
-def glob_regex(parts: tuple[str, ...], anchored: bool = True, any_char: str = ".") -> str:
-    """A regex for a Sigma wildcard pattern split into literal runs, ``*`` and ``?``."""
+def glob_regex(parts: tuple[ir.Part, ...], anchored: bool = True, any_char: str = ".") -> str:
+    """A regex for a Sigma wildcard pattern split into literal runs and wildcards."""
     body = []
     for part in parts:
-        if part == "*":
+        if part is ir.Wildcard.MANY:
             body.append(any_char + "*")
-        elif part == "?":
+        elif part is ir.Wildcard.ONE:
             body.append(any_char)
         else:
+            assert isinstance(part, str)
             body.append(escape(part))
     text = "".join(body)
     return f"(?s)^{text}$" if anchored else f"(?s){text}"

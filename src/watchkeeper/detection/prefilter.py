@@ -64,7 +64,7 @@ def _leaf(field: str, test: ir.Test) -> frozenset[Atom] | None:
     if not isinstance(test, ir.StrMatch):
         return None
     if test.kind is ir.StrKind.GLOB:
-        literals = [p for p in test.parts if p not in ("*", "?")]
+        literals = [p for p in test.parts if isinstance(p, str)]
         literal = max(literals, key=len) if literals else ""
     else:
         literal = test.value
