@@ -251,17 +251,11 @@ def _ipv6_check(test: ir.CidrMatch) -> Callable[[str], bool]:
 
 def cidr_fields(node: ir.Node) -> set[str]:
     """Fields that some CIDR test of ``node`` reads."""
-    found: set[str] = set()
-    stack: list[ir.Node] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, ir.And | ir.Or):
-            stack.extend(item.children)
-        elif isinstance(item, ir.Not):
-            stack.append(item.child)
-        elif isinstance(item, ir.FieldTest) and isinstance(item.test, ir.CidrMatch):
-            found.add(item.field)
-    return found
+    return {
+        leaf.field
+        for leaf in ir.leaves(node)
+        if isinstance(leaf, ir.FieldTest) and isinstance(leaf.test, ir.CidrMatch)
+    }
 
 
 def _compare(column: pl.Expr, test: ir.CompareMatch) -> pl.Expr:

@@ -48,37 +48,27 @@ _FOLDS_TO_ASCII = ("\u0130", "\u212a")
 def lowered_fields(node: ir.Node) -> set[str]:
     """Fields that some test of ``node`` compares without case."""
     found: set[str] = set()
-    stack: list[ir.Node] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, ir.And | ir.Or):
-            stack.extend(item.children)
-        elif isinstance(item, ir.Not):
-            stack.append(item.child)
-        elif isinstance(item, ir.FieldTest):
-            test = item.test
-            if isinstance(test, ir.StrMatch | ir.FieldRefMatch) and not test.cased:
-                found.add(item.field)
-                if isinstance(test, ir.FieldRefMatch):
-                    found.add(test.other)
+    for leaf in ir.leaves(node):
+        test = leaf.test
+        if not isinstance(leaf, ir.FieldTest) or not isinstance(
+            test, ir.StrMatch | ir.FieldRefMatch
+        ):
+            continue
+        if not test.cased:
+            found.add(leaf.field)
+            if isinstance(test, ir.FieldRefMatch):
+                found.add(test.other)
     return found
 
 
 def keyword_regexes(node: ir.Node) -> bool:
     """Whether ``node`` has keyword tests that search column by column (regexes and
     wildcards, which must not match across two fields)."""
-    stack: list[ir.Node] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, ir.KeywordTest) and (
-            isinstance(item.test, ir.RegexMatch) or item.test.kind is ir.StrKind.GLOB
-        ):
-            return True
-        if isinstance(item, ir.And | ir.Or):
-            stack.extend(item.children)
-        elif isinstance(item, ir.Not):
-            stack.append(item.child)
-    return False
+    return any(
+        isinstance(leaf, ir.KeywordTest)
+        and (isinstance(leaf.test, ir.RegexMatch) or leaf.test.kind is ir.StrKind.GLOB)
+        for leaf in ir.leaves(node)
+    )
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ reference — read this tree, so they agree by construction on what a rule says.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import TypeAlias
@@ -151,34 +152,32 @@ class Const:
 Node: TypeAlias = And | Or | Not | Const | FieldTest | KeywordTest
 
 
-def fields_of(node: Node) -> set[str]:
-    """Every field a condition reads (fieldref targets included)."""
-    found: set[str] = set()
+def leaves(node: Node) -> Iterator[FieldTest | KeywordTest]:
+    """Every test of a condition, depth first."""
     stack: list[Node] = [node]
     while stack:
         item = stack.pop()
         if isinstance(item, And | Or):
-            stack.extend(item.children)
+            stack.extend(reversed(item.children))
         elif isinstance(item, Not):
             stack.append(item.child)
-        elif isinstance(item, FieldTest):
-            found.add(item.field)
-            if isinstance(item.test, FieldRefMatch):
-                found.add(item.test.other)
+        elif isinstance(item, FieldTest | KeywordTest):
+            yield item
+
+
+def fields_of(node: Node) -> set[str]:
+    """Every field a condition reads (fieldref targets included)."""
+    found: set[str] = set()
+    for leaf in leaves(node):
+        if isinstance(leaf, FieldTest):
+            found.add(leaf.field)
+            if isinstance(leaf.test, FieldRefMatch):
+                found.add(leaf.test.other)
     return found
 
 
 def has_keywords(node: Node) -> bool:
-    stack: list[Node] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, KeywordTest):
-            return True
-        if isinstance(item, And | Or):
-            stack.extend(item.children)
-        elif isinstance(item, Not):
-            stack.append(item.child)
-    return False
+    return any(isinstance(leaf, KeywordTest) for leaf in leaves(node))
 
 
 def simplify(node: Node) -> Node:
