@@ -169,3 +169,24 @@ def test_installed_console_script_runs() -> None:
     )
     assert result.returncode == 1, result.stderr
     assert len(result.stdout.splitlines()) == 8
+
+
+def test_exclusions_take_out_known_good_activity(tmp_path: Path) -> None:
+    summary_path = tmp_path / "summary.json"
+    code, out, _ = run(
+        "hunt", str(LOGS), "--rules", str(RULES), "--format", "jsonl",
+        "--exclusions", str(ROOT / "examples" / "exclusions.yml"),
+        "--summary-json", str(summary_path),
+    )
+    assert code == 1
+    assert WHOAMI not in {m["rule_id"] for m in jsonl(out)}
+    assert len(jsonl(out)) == 7
+    assert json.loads(summary_path.read_text())["rules"]["stale_exclusions"] == []
+
+
+def test_broken_exclusions_file_is_a_usage_error(tmp_path: Path) -> None:
+    broken = tmp_path / "exclusions.yml"
+    broken.write_text("exclusions: {}\n")
+    code, _, err = run("hunt", str(LOGS), "--rules", str(RULES), "--exclusions", str(broken))
+    assert code == 2
+    assert "exclusions" in err

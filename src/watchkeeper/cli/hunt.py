@@ -40,6 +40,8 @@ LEVEL_CHOICES = click.Choice(["informational", "low", "medium", "high", "critica
               help="Logsource mapping file extending the built-in one (repeatable).")
 @click.option("--placeholders", type=click.Path(path_type=Path, dir_okay=False),
               help="YAML file of %placeholder% values for the expand modifier.")
+@click.option("--exclusions", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML file of known-good activity to take out of rules (repeatable).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Threads for reading and evaluation (default: one per core).")
 @click.option("--batch-size", type=click.IntRange(100, 10_000_000), default=50_000,
@@ -63,6 +65,7 @@ def hunt(
     log_format: str | None,
     mappings: tuple[Path, ...],
     placeholders: Path | None,
+    exclusions: tuple[Path, ...],
     workers: int | None,
     batch_size: int,
     summary_json: Path | None,
@@ -88,6 +91,7 @@ def hunt(
         filters=filters,
         mappings=mappings,
         placeholders=placeholders,
+        exclusions=exclusions,
         min_level=min_level,
         statuses=statuses,
         tags=tags,

@@ -63,6 +63,8 @@ def print_hunt_summary(console: Console, summary: HuntSummary) -> None:
             console.print(f"  [dim]{skip}[/dim]", highlight=False)
     if summary.rules_failed:
         print_failures(console, summary.rules_failed, limit=10)
+    for stale in summary.stale_exclusions:
+        console.print(f"[yellow]exclusion names no loaded rule:[/yellow] {stale}", highlight=False)
 
 
 def print_failures(console: Console, failed: list[RuleFailure], limit: int | None = None) -> None:

@@ -20,6 +20,7 @@ from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.filters import SigmaFilter
+from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.policy import SigmaPolicy
 from sigma.policy.regex_engine import RegexEngine, RegexPattern
 from sigma.rule import SigmaRule
@@ -153,6 +154,10 @@ class _RegexDialect(RegexEngine):
 
 
 POLICY = SigmaPolicy(regex_engine=_RegexDialect())
+
+# The specification names ``utf16le`` as another name of ``wide``; pySigma 2.0 knows
+# only ``wide``. Registering the alias is idempotent.
+modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 
 
 def _yaml_documents(text: str) -> list[Any]:

@@ -18,6 +18,7 @@ class HuntOptions:
     filters: Sequence[str | Path] = ()
     mappings: Sequence[Path] = ()
     placeholders: Path | None = None
+    exclusions: Sequence[Path] = ()
     min_level: str | None = None
     statuses: Sequence[str] = ()
     tags: Sequence[str] = ()

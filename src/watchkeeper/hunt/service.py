@@ -20,6 +20,7 @@ import yaml
 from watchkeeper.detection.cache import RuleCache
 from watchkeeper.detection.check import unrouted_failures
 from watchkeeper.detection.engine import Engine
+from watchkeeper.detection.exclusions import apply_exclusions, load_exclusions
 from watchkeeper.detection.fields import FieldAliases
 from watchkeeper.detection.logsource import LogSourceMapping
 from watchkeeper.detection.rules import Rule, RuleLoader
@@ -83,13 +84,15 @@ class Hunt:
         mapping = LogSourceMapping.with_overrides(list(options.mappings))
         unrouted = unrouted_failures(ruleset.rules, mapping)
         unrouted_ids = {failure.rule_id for failure in unrouted}
-        self.rules = [r for r in select_rules(ruleset.rules, options) if r.id not in unrouted_ids]
+        selected = [r for r in select_rules(ruleset.rules, options) if r.id not in unrouted_ids]
+        self.rules, stale = apply_exclusions(selected, load_exclusions(list(options.exclusions)))
         self.engine = Engine(self.rules, mapping, FieldAliases.default())
         self.summary = HuntSummary(
             rules_loaded=len(ruleset.rules) - len(unrouted),
             rules_selected=len(self.rules),
             rules_failed=[*ruleset.failed, *unrouted],
             fallback_rules=len(self.engine.fallback_rules),
+            stale_exclusions=[f"{e.where} ({e.reason})" if e.reason else e.where for e in stale],
         )
 
     def run(self, on_input: Callable[[InputFile], None] | None = None) -> Iterator[HuntMatch]:

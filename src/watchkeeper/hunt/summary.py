@@ -24,6 +24,8 @@ class HuntSummary:
     rules_selected: int = 0
     rules_failed: list[RuleFailure] = field(default_factory=list)
     fallback_rules: int = 0
+    stale_exclusions: list[str] = field(default_factory=list)
+    """Exclusions that name no loaded rule."""
     matches: int = 0
     by_level: Counter[str] = field(default_factory=Counter)
     by_rule: Counter[str] = field(default_factory=Counter)
@@ -62,6 +64,7 @@ class HuntSummary:
                 "loaded": self.rules_loaded,
                 "selected": self.rules_selected,
                 "fallback": self.fallback_rules,
+                "stale_exclusions": self.stale_exclusions,
                 "failed": [
                     {"path": f.path, "rule_id": f.rule_id, "reason": f.reason}
                     for f in self.rules_failed
