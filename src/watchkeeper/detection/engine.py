@@ -41,6 +41,9 @@ from watchkeeper.detection.rules import Rule
 from watchkeeper.events.model import RESERVED
 
 ROW = "\x00row"
+_NO_OPTIMIZATION = pl.QueryOptFlags.none()
+"""Each rule's query is one filter over a small frame: planning it would cost more than
+it saves, and sub-expressions shared between rules are already computed once."""
 _FOLDS_TO_ASCII = ("\u0130", "\u212a")
 """The characters outside ASCII whose lower case holds ASCII letters (İ → i̇, K → k)."""
 
@@ -202,7 +205,7 @@ class Engine:
                         expr = Compiler(originals).compile(self.rules[i].condition)
                     queries.append(part.select(pl.col(ROW).filter(expr)))
                     names.append(i)
-            for i, result in zip(names, pl.collect_all(queries), strict=True):
+            for i, result in zip(names, pl.collect_all(queries, optimizations=_NO_OPTIMIZATION), strict=True):
                 if result.height:
                     rows.extend(result.get_column(ROW).to_list())
                     rules.extend([i] * result.height)
