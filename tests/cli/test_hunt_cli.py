@@ -190,3 +190,15 @@ def test_broken_exclusions_file_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = run("hunt", str(LOGS), "--rules", str(RULES), "--exclusions", str(broken))
     assert code == 2
     assert "exclusions" in err
+
+
+def test_polars_is_not_loaded_before_the_thread_count_is_set() -> None:
+    """--workers sets Polars' thread pool, which Polars sizes when it is first imported."""
+    code = (
+        "import sys; import watchkeeper.cli.main as m; m.register(); "
+        "print('polars' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False"

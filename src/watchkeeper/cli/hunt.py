@@ -5,13 +5,23 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from watchkeeper.cli.main import EXIT_FOUND
 from watchkeeper.cli.render import print_hunt_summary
+
+if TYPE_CHECKING:
+    from watchkeeper.parsers.sources import InputFile
 
 LEVEL_CHOICES = click.Choice(["informational", "low", "medium", "high", "critical"])
 
@@ -107,8 +117,8 @@ def hunt(
     stream: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         writer = make_writer(out_format, stream, Console(file=stream, soft_wrap=True))
-        with _progress(errors) as progress:
-            for match in job.run(on_input=progress.on_input):
+        with _Progress(errors, paths) as progress:
+            for match in job.run(on_input=progress.on_input, on_batch=progress.on_batch):
                 writer.write(match)
                 progress.matched()
         writer.close()
@@ -130,38 +140,55 @@ def default_cache_dir() -> Path:
 
 
 class _Progress:
-    """A live line on stderr (only when it is a terminal): file, files done, matches."""
+    """A progress bar on stderr, only when it is a terminal: bytes of the inputs done,
+    files, events and matches so far."""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
+    def __init__(self, console: Console, paths: tuple[Path, ...]) -> None:
         self.live = console.is_terminal
-        self.files = 0
         self.matches = 0
-        self.status = console.status("reading…") if self.live else None
+        self.events = 0
+        self.pending = 0
+        self.bar = Progress(
+            TextColumn("[bold]hunting"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not self.live,
+        )
+        total = sum(_disk_size(path) for path in paths) if self.live else 0
+        self.task = self.bar.add_task("hunt", total=total or None, detail="")
 
     def __enter__(self) -> _Progress:
-        if self.status:
-            self.status.__enter__()
+        self.bar.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.status:
-            self.status.__exit__(None, None, None)
+        self.bar.advance(self.task, self.pending)
+        self.bar.__exit__(None, None, None)
 
-    def on_input(self, item: object) -> None:
-        self.files += 1
-        self._update(getattr(item, "name", ""))
+    def on_input(self, item: InputFile) -> None:
+        self.bar.advance(self.task, self.pending)
+        self.pending = item.size
+        self._update()
+
+    def on_batch(self, events: int) -> None:
+        self.events += events
+        self._update()
 
     def matched(self) -> None:
         self.matches += 1
         if self.matches % 100 == 0:
-            self._update("")
+            self._update()
 
-    def _update(self, name: str) -> None:
-        if self.status:
-            suffix = f" · {name}" if name else ""
-            self.status.update(f"files {self.files} · matches {self.matches}{suffix}")
+    def _update(self) -> None:
+        detail = f"{self.events:,} events · {self.matches:,} matches"
+        self.bar.update(self.task, detail=detail)
 
 
-def _progress(console: Console) -> _Progress:
-    return _Progress(console)
+def _disk_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

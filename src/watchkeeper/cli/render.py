@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 
-from watchkeeper.detection.rules import LEVELS, RuleFailure
-from watchkeeper.hunt.summary import HuntSummary
+if TYPE_CHECKING:  # imported lazily: the CLI sets Polars' thread count before Polars loads
+    from watchkeeper.detection.rules import RuleFailure
+    from watchkeeper.hunt.summary import HuntSummary
 
 MAX_RULE_ROWS = 25
 
 
 def print_hunt_summary(console: Console, summary: HuntSummary) -> None:
+    from watchkeeper.detection.rules import LEVELS
+
     console.print()
     console.rule("[bold]hunt summary")
     console.print(

@@ -95,7 +95,13 @@ class Hunt:
             stale_exclusions=[f"{e.where} ({e.reason})" if e.reason else e.where for e in stale],
         )
 
-    def run(self, on_input: Callable[[InputFile], None] | None = None) -> Iterator[HuntMatch]:
+    def run(
+        self,
+        on_input: Callable[[InputFile], None] | None = None,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> Iterator[HuntMatch]:
+        """Matches as they are found; ``on_input`` is told of each file as it starts,
+        ``on_batch`` of the size of each batch read (for progress displays)."""
         def seen(item: InputFile) -> None:
             self.summary.files += 1
             if on_input:
@@ -113,6 +119,8 @@ class Hunt:
             self.summary.add_skips(chunk.skipped)
             frame = chunk.frame
             self.summary.events += frame.height
+            if on_batch:
+                on_batch(frame.height)
             frame = self._in_range(frame)
             self.summary.events_in_range += frame.height
             matches = self.engine.evaluate(frame)
