@@ -205,7 +205,8 @@ class Engine:
                         expr = Compiler(originals).compile(self.rules[i].condition)
                     queries.append(part.select(pl.col(ROW).filter(expr)))
                     names.append(i)
-            for i, result in zip(names, pl.collect_all(queries, optimizations=_NO_OPTIMIZATION), strict=True):
+            results = pl.collect_all(queries, optimizations=_NO_OPTIMIZATION)
+            for i, result in zip(names, results, strict=True):
                 if result.height:
                     rows.extend(result.get_column(ROW).to_list())
                     rules.extend([i] * result.height)
@@ -233,7 +234,7 @@ class Engine:
         # literals are ASCII and searched without ASCII case in each original column.
         fields = [name for name in group.literals if name != KEYWORDS]
         keyword_literals = group.literals.get(KEYWORDS, [])
-        keyword_columns = [c for c in originals if c in sub.columns] if keyword_literals else []
+        keyword_columns = _filled(sub, originals) if keyword_literals else []
         queries = [
             pl.col(lower_name(name))
             .str.extract_many(group.literals[name], overlapping=True)
@@ -333,14 +334,24 @@ def _prepare(
     return frame
 
 
+def _filled(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    """The columns of ``frame`` among ``columns`` that hold a value in some row (null
+    counts are kept with each column, so this reads no data)."""
+    counts = frame.null_count().row(0, named=True)
+    return [c for c in columns if c in counts and counts[c] < frame.height]
+
+
 def _with_keywords(frame: pl.DataFrame, originals: tuple[str, ...]) -> pl.DataFrame:
     if not originals:
         return frame.with_columns(
             pl.lit(None, dtype=pl.String).alias(KEYWORDS_CASED),
             pl.lit(None, dtype=pl.String).alias(KEYWORDS),
         )
+    filled = _filled(frame, originals)
+    if not filled:
+        return _with_keywords(frame, ())
     joined = pl.concat_str(
-        [pl.col(c).cast(pl.String) for c in originals],
+        [pl.col(c).cast(pl.String) for c in filled],
         separator=KEYWORD_SEPARATOR,
         ignore_nulls=True,
     )
