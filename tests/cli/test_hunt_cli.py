@@ -202,3 +202,19 @@ def test_polars_is_not_loaded_before_the_thread_count_is_set() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "False"
+
+
+def test_summary_groups_rules_that_did_not_load_by_reason(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for number in range(3):
+        (rules / f"mainframe{number}.yml").write_text(
+            f"title: mainframe {number}\nlogsource: {{product: mainframe}}\n"
+            "detection:\n  selection: {record: 80}\n  condition: selection\n"
+        )
+    (rules / "broken.yml").write_text("title: [unclosed\n")
+    code, _, err = run("hunt", str(LOGS), "--rules", str(rules))
+    assert code == 0
+    assert "rules that did not load (4)" in err
+    assert "no logsource mapping covers product=mainframe" in err
+    assert "watchkeeper rules check" in err

@@ -67,7 +67,7 @@ def print_hunt_summary(console: Console, summary: HuntSummary) -> None:
         for skip in summary.skip_examples[:5]:
             console.print(f"  [dim]{skip}[/dim]", highlight=False)
     if summary.rules_failed:
-        print_failures(console, summary.rules_failed, limit=10)
+        print_failure_reasons(console, summary.rules_failed)
     for stale in summary.stale_exclusions:
         console.print(f"[yellow]exclusion names no loaded rule:[/yellow] {stale}", highlight=False)
 
@@ -83,3 +83,22 @@ def print_failures(console: Console, failed: list[RuleFailure], limit: int | Non
     if limit is not None and len(failed) > limit:
         table.add_row(f"… {len(failed) - limit} more (watchkeeper rules check)", "", "")
     console.print(table)
+
+
+def print_failure_reasons(console: Console, failed: list[RuleFailure], limit: int = 10) -> None:
+    """Rules that did not load, grouped by reason (the full list: ``rules check``)."""
+    groups: dict[str, list[RuleFailure]] = {}
+    for failure in failed:
+        groups.setdefault(failure.reason, []).append(failure)
+    table = Table(title=f"rules that did not load ({len(failed)})", show_edge=False)
+    table.add_column("rules", justify="right")
+    table.add_column("reason", overflow="fold")
+    table.add_column("for example", overflow="fold")
+    ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
+    for reason, members in ranked[:limit]:
+        table.add_row(str(len(members)), reason, members[0].path.rsplit("/", 1)[-1])
+    if len(ranked) > limit:
+        rest = sum(len(members) for _, members in ranked[limit:])
+        table.add_row(str(rest), f"… {len(ranked) - limit} more reasons", "")
+    console.print(table)
+    console.print("[dim]every rule and its reason: watchkeeper rules check RULES[/dim]")
