@@ -2,75 +2,20 @@
 
 from __future__ import annotations
 
-import io
-
-import polars as pl
-import pytest
-
-from tests.parsers.golden import DATA, check_golden, chunk_lines
-from watchkeeper.events.model import DATASET, LINE, OFFSET, ORIGINAL, SOURCE, TIMESTAMP
+from tests.parsers.golden import FormatChecks, parse_bytes
+from watchkeeper.events.model import DATASET, LINE, OFFSET, SOURCE, TIMESTAMP
 from watchkeeper.parsers.auditd import AuditdParser
-from watchkeeper.parsers.base import ParsedChunk, Parser
-from watchkeeper.parsers.cloudtrail import CloudTrailParser
-from watchkeeper.parsers.suricata import SuricataParser
-from watchkeeper.parsers.syslog import SyslogParser
-from watchkeeper.parsers.zeek import ZeekParser
-
-FOLDER = DATA / "auditd"
-CASES = sorted(path.name for path in FOLDER.iterdir() if not path.name.endswith(".expected.jsonl"))
-OURS: list[type[Parser]] = [
-    SyslogParser,
-    AuditdParser,
-    CloudTrailParser,
-    ZeekParser,
-    SuricataParser,
-]
 
 
-def parse(
-    data: bytes, source: str, batch_size: int = 1000, *, keep_original: bool = False
-) -> list[ParsedChunk]:
-    parser = AuditdParser(keep_original=keep_original)
-    return list(parser.parse(io.BytesIO(data), source, batch_size))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_golden(case: str) -> None:
-    path = FOLDER / case
-    check_golden(path, parse(path.read_bytes(), case))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_sniff_claims_only_auditd(case: str) -> None:
-    head = (FOLDER / case).read_bytes()[:65536]
-    scores = {parser.name: parser.sniff(head, case) for parser in OURS}
-    assert scores.pop("auditd") >= 90
-    assert set(scores.values()) == {0}
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_batches_are_bounded_and_change_nothing(case: str) -> None:
-    data = (FOLDER / case).read_bytes()
-    chunks = parse(data, case, batch_size=2)
-    assert all(chunk.frame.height <= 2 for chunk in chunks)
-    assert chunk_lines(chunks) == chunk_lines(parse(data, case))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_offsets_and_originals_point_at_the_records(case: str) -> None:
-    data = (FOLDER / case).read_bytes()
-    frame = pl.concat([chunk.frame for chunk in parse(data, case, keep_original=True)])
-    assert frame.height > 0
-    lines = data.split(b"\n")
-    for offset, number, original in frame.select(OFFSET, LINE, ORIGINAL).iter_rows():
-        raw = original.encode()
-        assert data[offset : offset + len(raw)] == raw
-        assert lines[number - 1] == raw
+class TestAuditdInputs(FormatChecks):
+    folder = "auditd"
+    parser = AuditdParser
+    sniff_score = 90
 
 
 def fields(line: str) -> dict[str, str]:
     """The original fields of the one event ``line`` gives (reserved columns left out)."""
-    [chunk] = parse(line.encode() + b"\n", "x")
+    [chunk] = parse_bytes(AuditdParser(), line.encode() + b"\n")
     assert not chunk.skipped
     [row] = chunk.frame.drop(TIMESTAMP, DATASET, SOURCE, OFFSET, LINE).to_dicts()
     return {key: value for key, value in row.items() if value is not None}
@@ -96,7 +41,7 @@ def test_hex_that_is_not_utf8_is_decoded_with_replacement_characters() -> None:
 
 
 def test_the_stamp_keeps_its_milliseconds() -> None:
-    [chunk] = parse(b"type=X msg=audit(1700000000.5:1): a=1\n", "x")
+    [chunk] = parse_bytes(AuditdParser(), b"type=X msg=audit(1700000000.5:1): a=1\n")
     assert chunk.frame[TIMESTAMP][0].isoformat() == "2023-11-14T22:13:20.500000+00:00"
 
 
@@ -128,7 +73,7 @@ def test_a_repeated_key_keeps_its_last_value() -> None:
 
 def test_lines_that_are_no_records() -> None:
     data = b"----\ntime->Tue Nov 14 22:13:20 2023\nNov 14 22:13:20 host sshd[1]: hello\n"
-    [chunk] = parse(data, "x")
+    [chunk] = parse_bytes(AuditdParser(), data)
     assert chunk.frame.height == 0
     assert [(skip.location, skip.reason) for skip in chunk.skipped] == [
         ("line 3", "not an audit record")

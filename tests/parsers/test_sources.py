@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.parsers.golden import DATA, check_golden
+from tests.parsers.golden import DATA, cases, check_golden
 from watchkeeper.errors import UsageError
 from watchkeeper.parsers import (
     InputFile,
@@ -24,7 +23,6 @@ from watchkeeper.parsers import (
     sysmon_linux,
     winxml,
 )
-from watchkeeper.parsers.sources import iter_lines
 
 
 def windows_registry() -> ParserRegistry:
@@ -172,26 +170,6 @@ def test_a_zip_member_is_streamed_not_loaded(tmp_path: Path) -> None:
     assert [chunk.frame.height for chunk in chunks] == [500, 500, 500, 500]
 
 
-def test_iter_lines_offsets_numbers_and_long_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("watchkeeper.parsers.sources.iter_blocks",
-                        lambda stream: iter(lambda: stream.read(5), b""))
-    data = b"ab\r\n\n  \ncdefghijklmnop\nq\nrs"
-    (batch,) = iter_lines(io.BytesIO(data), "x", 100, max_line=8)
-    assert batch.lines == [b"ab", b"q", b"rs"]
-    assert batch.offsets == [0, 23, 25]
-    assert batch.numbers == [1, 5, 6]
-    assert [(skip.location, skip.reason) for skip in batch.skipped] == [
-        ("line 4", "line longer than 8 bytes")
-    ]
-
-
-def test_iter_lines_batches_and_utf16() -> None:
-    data = "\ufeffone\r\ntwo\r\nthree\r\n".encode("utf-16-le")
-    batches = list(iter_lines(io.BytesIO(data), "x", 2))
-    assert [batch.lines for batch in batches] == [[b"one", b"two"], [b"three"]]
-    assert [batch.numbers for batch in batches] == [[1, 2], [3]]
-
-
 def test_gzip_is_found_by_its_magic_bytes(tmp_path: Path) -> None:
     path = tmp_path / "events.log"
     path.write_bytes(gzip.compress(b'{"EventID": 4624, "Channel": "Security"}\n'))
@@ -216,8 +194,8 @@ def test_default_registry_registers_builtins_then_entry_points(
 def test_the_full_registry_detects_each_windows_input_as_its_format(folder: str) -> None:
     """No other built-in parser claims these inputs (the damaged EVTX header aside)."""
     registry = default_registry()
-    for path in sorted((DATA / folder).iterdir()):
-        if ".expected" in path.name or path.suffix == ".py" or "file_header" in path.name:
+    for path in cases(folder):
+        if "file_header" in path.name:
             continue
         data = path.read_bytes()
         head = (gzip.decompress(data) if path.suffix == ".gz" else data)[:65536]

@@ -2,77 +2,21 @@
 
 from __future__ import annotations
 
-import io
-
 import polars as pl
 import pytest
 
-from tests.parsers.golden import DATA, check_golden, chunk_lines
-from watchkeeper.events.model import (
-    DATASET,
-    LINE,
-    OFFSET,
-    ORIGINAL,
-    TIMESTAMP,
-    frame_from_records,
-)
-from watchkeeper.parsers.auditd import AuditdParser
-from watchkeeper.parsers.base import ParsedChunk, Parser
-from watchkeeper.parsers.cloudtrail import CloudTrailParser
-from watchkeeper.parsers.suricata import FieldColumns, SuricataParser, epoch_or_iso, flatten
-from watchkeeper.parsers.syslog import SyslogParser
-from watchkeeper.parsers.zeek import ZeekParser
-
-FOLDER = DATA / "suricata"
-CASES = sorted(path.name for path in FOLDER.iterdir() if not path.name.endswith(".expected.jsonl"))
-OURS: list[type[Parser]] = [
-    SyslogParser,
-    AuditdParser,
-    CloudTrailParser,
-    ZeekParser,
-    SuricataParser,
-]
+from tests.parsers.golden import DATA, FormatChecks, parse_bytes
+from watchkeeper.events.model import DATASET, LINE, OFFSET, TIMESTAMP, frame_from_records
+from watchkeeper.parsers.jsonlines import FieldColumns, flatten
+from watchkeeper.parsers.suricata import SuricataParser
+from watchkeeper.parsers.times import epoch_or_iso
 
 
-def parse(
-    data: bytes, source: str, batch_size: int = 1000, *, keep_original: bool = False
-) -> list[ParsedChunk]:
-    parser = SuricataParser(keep_original=keep_original)
-    return list(parser.parse(io.BytesIO(data), source, batch_size))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_golden(case: str) -> None:
-    path = FOLDER / case
-    check_golden(path, parse(path.read_bytes(), case))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_sniff_claims_only_suricata(case: str) -> None:
-    head = (FOLDER / case).read_bytes()[:65536]
-    scores = {parser.name: parser.sniff(head, case) for parser in OURS}
-    assert scores.pop("suricata") >= 90
-    assert set(scores.values()) == {0}
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_batches_are_bounded_and_change_nothing(case: str) -> None:
-    data = (FOLDER / case).read_bytes()
-    chunks = parse(data, case, batch_size=3)
-    assert all(chunk.frame.height <= 3 for chunk in chunks)
-    assert chunk_lines(chunks) == chunk_lines(parse(data, case))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_offsets_and_originals_point_at_the_records(case: str) -> None:
-    data = (FOLDER / case).read_bytes()
-    frame = pl.concat([chunk.frame for chunk in parse(data, case, keep_original=True)])
-    assert frame.height > 0
-    lines = data.split(b"\n")
-    for offset, number, original in frame.select(OFFSET, LINE, ORIGINAL).iter_rows():
-        raw = original.encode()
-        assert data[offset : offset + len(raw)] == raw
-        assert lines[number - 1] == raw
+class TestSuricataInputs(FormatChecks):
+    folder = "suricata"
+    parser = SuricataParser
+    sniff_score = 90
+    reads = ((None, 3),)
 
 
 def test_flatten_joins_names_with_dots_and_keeps_lists_and_empty_objects() -> None:
@@ -100,7 +44,8 @@ def test_field_columns_agree_with_flatten_and_frame_from_records() -> None:
 
 
 def test_every_column_is_a_string_and_the_reserved_ones_are_typed() -> None:
-    [chunk] = parse((FOLDER / "eve.json").read_bytes(), "eve.json")
+    data = (DATA / "suricata" / "eve.json").read_bytes()
+    [chunk] = parse_bytes(SuricataParser(), data, "eve.json")
     frame = chunk.frame
     assert frame.schema[TIMESTAMP] == pl.Datetime("us", "UTC")
     assert frame.schema[OFFSET] == pl.Int64

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.parsers.golden import DATA
+from tests.parsers.golden import DATA, cases
 from watchkeeper.events.model import DATASET, OFFSET, SOURCE, TIMESTAMP
 from watchkeeper.parsers.base import Parser
 from watchkeeper.parsers.evtx import EvtxParser
@@ -26,8 +26,7 @@ FOLDERS: dict[str, type[Parser]] = {
 }
 INPUTS: list[tuple[type[Parser], Path]] = [
     (EvtxParser, DATA / "evtx" / "three_chunks.evtx.gz"),
-    *((parser, path) for folder, parser in FOLDERS.items()
-      for path in sorted((DATA / folder).iterdir()) if ".expected" not in path.name),
+    *((parser, path) for folder, parser in FOLDERS.items() for path in cases(folder)),
 ]
 
 

@@ -12,14 +12,14 @@ import orjson
 import polars as pl
 import pytest
 
-from tests.parsers.golden import DATA, check_golden, chunk_lines
+from tests.parsers.golden import DATA, cases, check_golden, chunk_lines
 from watchkeeper.events.model import DATASET, ORIGINAL, TIMESTAMP
 from watchkeeper.parsers.base import ParsedChunk
 from watchkeeper.parsers.evtx import EvtxParser
-from watchkeeper.parsers.windows import flatten_json, xml_event
+from watchkeeper.parsers.winfields import flatten_json, xml_event
 
 EVTX = DATA / "evtx"
-CASES = sorted(path for path in EVTX.iterdir() if path.name.endswith((".evtx", ".evtx.gz")))
+CASES = cases("evtx")
 
 
 def _open(path: Path) -> BinaryIO:

@@ -5,13 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from watchkeeper.parsers.windows import (
-    dataset_for_channel,
-    datasets,
-    flatten_json,
-    parse_times,
-    xml_event,
-)
+from watchkeeper.parsers.times import parse_times
+from watchkeeper.parsers.windows import dataset_for_channel, datasets
+from watchkeeper.parsers.winfields import flatten_json, xml_event
 
 NS = 'xmlns="http://schemas.microsoft.com/win/2004/08/events/event"'
 SYSTEM_XML = (

@@ -9,27 +9,19 @@ import orjson
 import polars as pl
 import pytest
 
-from tests.parsers.golden import DATA, check_golden, frame_rows
-from watchkeeper.events.model import DATASET, ORIGINAL, TIMESTAMP
+from tests.parsers.golden import DATA, cases, check_golden, frame_rows
+from watchkeeper.events.model import DATASET, ORIGINAL, TIMESTAMP, stringify
 from watchkeeper.parsers.base import ParsedChunk, Parser
 from watchkeeper.parsers.evtx import EvtxParser
-from watchkeeper.parsers.jsonlog import (
-    EcsJsonParser,
-    EvtxJsonParser,
-    WinlogJsonParser,
-    _fast_frame,
-    _flat,
-    _slow_frame,
-)
-from watchkeeper.parsers.sources import iter_json_documents
+from watchkeeper.parsers.jsonframe import polars_frame, python_frame
+from watchkeeper.parsers.jsonlines import flatten
+from watchkeeper.parsers.jsonlog import EcsJsonParser, EvtxJsonParser, WinlogJsonParser
+from watchkeeper.parsers.lines import LineBatch
 
 PARSERS: dict[str, type[Parser]] = {
     "evtx-json": EvtxJsonParser, "winlog-json": WinlogJsonParser, "ecs-json": EcsJsonParser,
 }
-CASES = [
-    path for folder in PARSERS for path in sorted((DATA / folder).iterdir())
-    if ".expected" not in path.name
-]
+CASES = [path for folder in PARSERS for path in cases(folder)]
 
 
 def _parse(parser: Parser, path: Path, batch_size: int = 3) -> list[ParsedChunk]:
@@ -165,11 +157,14 @@ def test_clashing_types_are_written_as_stringify_writes_them() -> None:
 
 
 def test_the_python_frame_builder_agrees_with_polars() -> None:
-    """The last-resort builder gives what Polars' reader gives for flattened documents."""
+    """The line-by-line builder gives what Polars' reader gives for flattened documents."""
     lines = (DATA / "winlog-json" / "winlogbeat.ndjson").read_bytes().splitlines()
-    documents = [_flat(orjson.loads(line)) for line in lines]
-    fast = _fast_frame([orjson.dumps(document) for document in documents])
-    slow = _slow_frame(documents)
+    documents = [flatten(orjson.loads(line)) for line in lines]
+    flat = [{key: value if type(value) in (str, int) else stringify(value)
+             for key, value in document.items() if value is not None and value != {}}
+            for document in documents]
+    fast = polars_frame([orjson.dumps(document) for document in flat])
+    slow = python_frame(LineBatch(lines, list(range(len(lines))), list(range(len(lines)))), "x")
     assert fast.to_dicts() == slow.select(fast.columns).to_dicts()
     assert set(fast.columns) == set(slow.columns)
 
@@ -243,19 +238,6 @@ def test_batches_never_exceed_batch_size(batch_size: int) -> None:
     chunks = _parse(WinlogJsonParser(), path, batch_size=batch_size)
     assert all(chunk.frame.height <= batch_size for chunk in chunks)
     assert sum(chunk.frame.height for chunk in chunks) == 3
-
-
-def test_value_scanner_handles_documents_cut_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Brackets inside strings and escaped quotes survive a block boundary anywhere."""
-    monkeypatch.setattr("watchkeeper.parsers.sources.iter_blocks",
-                        lambda stream: iter(lambda: stream.read(7), b""))
-    documents = [{"a": 'x"}]{[', "b": [1, {"c": "\\"}]}, {"d": "]"}]
-    pretty = [orjson.dumps(document, option=orjson.OPT_INDENT_2) for document in documents]
-    data = b"[\n" + b",\n".join(pretty) + b"]"
-    (batch,) = iter_json_documents(io.BytesIO(data), "x", 10)
-    assert [orjson.loads(line) for line in batch.lines] == documents
-    assert batch.numbers == [2, 11]
-    assert batch.skipped == []
 
 
 def test_golden_frames_are_string_columns() -> None:

@@ -8,14 +8,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.parsers.golden import DATA, check_golden
+from tests.parsers.golden import DATA, cases, check_golden
 from watchkeeper.events.model import DATASET, ORIGINAL, TIMESTAMP
 from watchkeeper.parsers.base import ParsedChunk, Parser
 from watchkeeper.parsers.sysmon_linux import SysmonLinuxParser
 from watchkeeper.parsers.winxml import WinXmlParser
 
-WINXML = sorted((DATA / "winxml").glob("*.xml"))
-SYSMON_LINUX = sorted(p for p in (DATA / "sysmon-linux").iterdir() if ".expected" not in p.name)
+WINXML = cases("winxml")
+SYSMON_LINUX = cases("sysmon-linux")
 
 
 def _parse(parser: Parser, path: Path, batch_size: int = 3) -> list[ParsedChunk]:

@@ -2,71 +2,18 @@
 
 from __future__ import annotations
 
-import io
-
 import orjson
-import polars as pl
 import pytest
 
-from tests.parsers.golden import DATA, check_golden, chunk_lines
-from watchkeeper.events.model import DATASET, LINE, OFFSET, ORIGINAL
-from watchkeeper.parsers.auditd import AuditdParser
-from watchkeeper.parsers.base import ParsedChunk, Parser
-from watchkeeper.parsers.cloudtrail import CloudTrailParser
-from watchkeeper.parsers.suricata import SuricataParser
-from watchkeeper.parsers.syslog import SyslogParser
+from tests.parsers.golden import FormatChecks, chunk_lines, parse_bytes
+from watchkeeper.events.model import DATASET, LINE, OFFSET
 from watchkeeper.parsers.zeek import ZeekParser, log_from_fields, log_from_filename, unescape
 
-FOLDER = DATA / "zeek"
-CASES = sorted(path.name for path in FOLDER.iterdir() if not path.name.endswith(".expected.jsonl"))
-OURS: list[type[Parser]] = [
-    SyslogParser,
-    AuditdParser,
-    CloudTrailParser,
-    ZeekParser,
-    SuricataParser,
-]
 
-
-def parse(
-    data: bytes, source: str, batch_size: int = 1000, *, keep_original: bool = False
-) -> list[ParsedChunk]:
-    parser = ZeekParser(keep_original=keep_original)
-    return list(parser.parse(io.BytesIO(data), source, batch_size))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_golden(case: str) -> None:
-    path = FOLDER / case
-    check_golden(path, parse(path.read_bytes(), case))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_sniff_claims_only_zeek(case: str) -> None:
-    head = (FOLDER / case).read_bytes()[:65536]
-    scores = {parser.name: parser.sniff(head, case) for parser in OURS}
-    assert scores.pop("zeek") >= 90
-    assert set(scores.values()) == {0}
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_batches_are_bounded_and_change_nothing(case: str) -> None:
-    data = (FOLDER / case).read_bytes()
-    chunks = parse(data, case, batch_size=2)
-    assert all(chunk.frame.height <= 2 for chunk in chunks)
-    assert chunk_lines(chunks) == chunk_lines(parse(data, case))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_offsets_and_originals_point_at_the_records(case: str) -> None:
-    data = (FOLDER / case).read_bytes()
-    frame = pl.concat([chunk.frame for chunk in parse(data, case, keep_original=True)])
-    assert frame.height > 0
-    lines = data.split(b"\n")
-    for offset, number, original in frame.select(OFFSET, LINE, ORIGINAL).iter_rows():
-        raw = original.encode()
-        assert data[offset : offset + len(raw)] == raw
-        assert lines[number - 1] == raw
+class TestZeekInputs(FormatChecks):
+    folder = "zeek"
+    parser = ZeekParser
+    sniff_score = 90
 
 
 @pytest.mark.parametrize(
@@ -96,7 +43,7 @@ def test_log_from_fields() -> None:
 
 def test_the_file_name_wins_over_the_fields_and_path_over_both() -> None:
     line = b'{"ts": 1, "uid": "C1", "conn_state": "SF"}\n{"ts": 2, "_path": "weird"}\n'
-    frame = parse(line, "dns.log")[0].frame
+    frame = parse_bytes(ZeekParser(), line, "dns.log")[0].frame
     assert frame[DATASET].to_list() == ["zeek.dns", "zeek.weird"]
 
 
@@ -116,8 +63,8 @@ def test_tsv_and_json_of_the_same_record_agree() -> None:
             "note": "x,y",
         }
     )
-    from_tsv = chunk_lines(parse(tsv, "conn.log"))
-    from_json = chunk_lines(parse(json_line, "conn.log"))
+    from_tsv = chunk_lines(parse_bytes(ZeekParser(), tsv, "conn.log"))
+    from_json = chunk_lines(parse_bytes(ZeekParser(), json_line, "conn.log"))
     for row in from_tsv + from_json:
         del row[OFFSET]
         del row[LINE]

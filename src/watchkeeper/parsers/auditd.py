@@ -36,18 +36,10 @@ from typing import BinaryIO, ClassVar
 
 import polars as pl
 
-from watchkeeper.events.model import (
-    DATASET,
-    LINE,
-    OFFSET,
-    ORIGINAL,
-    SOURCE,
-    TIMESTAMP,
-    Skip,
-    frame_from_records,
-)
+from watchkeeper.events.model import DATASET, TIMESTAMP, Skip, frame_from_records
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
-from watchkeeper.parsers.syslog import LineBatch, read_line_batches, sample_lines
+from watchkeeper.parsers.frames import constant, frame_of, location_columns
+from watchkeeper.parsers.lines import LineFrame, read_line_frames, sample_lines
 
 DATASET_NAME = "linux.auditd"
 
@@ -178,15 +170,16 @@ def _join_pieces(frame: pl.DataFrame) -> pl.DataFrame:
         decoded = [
             decode_hex(text, spaces=False) if _HEX.fullmatch(text) else text for text in joined
         ]
-        column = (
-            frame.get_column(arg)
-            if arg in frame.columns
-            else pl.Series(arg, [None] * frame.height, pl.String)
-        )
-        frame = frame.with_columns(column.scatter(rows, pl.Series(decoded, dtype=pl.String))).drop(
-            names
-        )
+        decoded_column = pl.Series(decoded, dtype=pl.String)
+        frame = frame.with_columns(_column(frame, arg).scatter(rows, decoded_column)).drop(names)
     return frame
+
+
+def _column(frame: pl.DataFrame, name: str) -> pl.Series:
+    """The column ``name`` of ``frame``, or an all-null one when it has none."""
+    if name in frame.columns:
+        return frame.get_column(name)
+    return pl.Series(name, [None] * frame.height, pl.String)
 
 
 def _raw_fields(lines: pl.Series, header: pl.DataFrame, raw: pl.Series) -> list[pl.Series]:
@@ -252,10 +245,10 @@ class AuditdParser(Parser):
     def parse(
         self, stream: BinaryIO, source: str, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[ParsedChunk]:
-        for batch in read_line_batches(stream, source, batch_size):
+        for batch in read_line_frames(stream, source, batch_size):
             yield self._chunk(batch, source)
 
-    def _chunk(self, batch: LineBatch, source: str) -> ParsedChunk:
+    def _chunk(self, batch: LineFrame, source: str) -> ParsedChunk:
         lines = batch.frame["line"]
         numbers = batch.frame["number"]
         header = lines.str.extract_groups(HEADER).struct.unnest()
@@ -263,7 +256,7 @@ class AuditdParser(Parser):
         unbalanced = stamped & (lines.str.count_matches('"', literal=True) % 2 == 1)
         raw = stamped & ~unbalanced
         fields = _raw_fields(lines, header, raw)
-        frame = pl.DataFrame(fields) if fields else pl.DataFrame(height=len(lines))
+        frame = frame_of(fields, len(lines))
         if any(_PIECE.fullmatch(name) for name in frame.columns):
             frame = _join_pieces(frame)
         fraction = header["frac"].str.slice(0, 6).str.pad_end(6, "0").cast(pl.Int64)
@@ -289,13 +282,11 @@ class AuditdParser(Parser):
             header["serial"],
             *([header["node"]] if header["node"].is_not_null().any() else []),
             micros.cast(pl.Datetime("us", "UTC")).alias(TIMESTAMP),
-            pl.repeat(DATASET_NAME, len(lines), dtype=pl.String, eager=True).alias(DATASET),
-            pl.repeat(source, len(lines), dtype=pl.String, eager=True).alias(SOURCE),
-            batch.frame["offset"].alias(OFFSET),
-            numbers.alias(LINE),
+            constant(DATASET, DATASET_NAME, len(lines)),
+            *location_columns(
+                source, batch.frame["offset"], numbers, lines if self.keep_original else None
+            ),
         ]
-        if self.keep_original:
-            columns.append(lines.alias(ORIGINAL))
         keep = raw.scatter(list(parsed), True) if parsed else raw
         skipped.sort(key=lambda skip: int(skip.location.split()[-1]))
         return ParsedChunk(frame.with_columns(columns).filter(keep), skipped)
@@ -310,12 +301,7 @@ def _merge(
     for name in fields.columns:
         if name in ("type", "serial", "node"):
             continue
-        column = (
-            frame.get_column(name)
-            if name in frame.columns
-            else pl.Series(name, [None] * frame.height, pl.String)
-        )
-        frame = frame.with_columns(column.scatter(rows, fields[name]))
+        frame = frame.with_columns(_column(frame, name).scatter(rows, fields[name]))
     return frame, micros.scatter(rows, [stamp for _, stamp in parsed.values()])
 
 

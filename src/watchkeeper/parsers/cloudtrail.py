@@ -32,16 +32,16 @@ import orjson
 
 from watchkeeper.events.model import Skip
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
-from watchkeeper.parsers.suricata import (
-    WINDOWS_KEYS,
+from watchkeeper.parsers.jsonlines import (
     FieldColumns,
     JsonLinesParser,
     Record,
     RecordError,
     load_object,
     sample_objects,
+    windows_json,
 )
-from watchkeeper.parsers.syslog import BLOCK_SIZE, ByteStream
+from watchkeeper.parsers.lines import BLOCK_SIZE, ByteStream
 
 MAX_RECORD = 8 << 20
 """Largest record (or whole non-streamed document) read, in characters."""
@@ -179,7 +179,7 @@ class CloudTrailParser(JsonLinesParser):
             return 95 if b'"eventVersion"' in head or b"]" in text[:64] else 70
         objects = sample_objects(head)
         if objects:
-            if any(WINDOWS_KEYS & obj.keys() for obj in objects):
+            if windows_json(objects):
                 return 0
             records = [record for obj in objects for record in records_of(obj)]
             return 95 if all(record.keys() >= RECORD_KEYS for record in records) else 0

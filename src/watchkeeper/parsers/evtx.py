@@ -28,7 +28,8 @@ from evtx import PyEvtxParser
 
 from watchkeeper.events.model import Skip
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
-from watchkeeper.parsers.windows import FlatEvent, flatten_json, windows_frame
+from watchkeeper.parsers.windows import windows_frame
+from watchkeeper.parsers.winfields import FlatEvent, flatten_json
 
 FILE_MAGIC = b"ElfFile\x00"
 CHUNK_MAGIC = b"ElfChnk\x00"

@@ -1,34 +1,24 @@
 """Windows and Elastic events as JSON: lines, arrays, or pretty-printed objects.
 
-Three parsers share the framing of :func:`~watchkeeper.parsers.sources.iter_json_documents`:
+Three parsers share the framing of :func:`~watchkeeper.parsers.jsondocs.iter_json_documents`:
 
 * ``evtx-json``: the nested EVTX layout (``{"Event": {"System": …}}``) of ``evtx_dump``
-  and the ``evtx`` package, flattened like EVTX itself (:mod:`.windows`).
+  and the ``evtx`` package, flattened like EVTX itself (:mod:`.winfields`).
 * ``winlog-json``: flat Windows events (nxlog, Zircolite-style exports: top-level
   ``EventID``, ``Channel``, ``Image``…) and winlogbeat documents (``winlog.*``).
 * ``ecs-json``: Elastic Common Schema documents (Elastic Agent, Elastic Defend),
   also as Elasticsearch hits (``_source``).
 
-``winlog-json`` carries the benchmark's volume, so its batches are decoded by
-Polars' NDJSON reader and reshaped with column expressions; only a batch the
-reader rejects is looked at line by line, so that a bad line is reported with its
-number and the good lines of the batch still go through the same reader.
-
-Flattening rules (both paths): nested objects become dotted names, lists compact
-JSON, numbers decimal text; winlogbeat's ``winlog.*`` names become Sigma's
-(``winlog.event_data.Image`` → ``Image``, ``winlog.event_id`` → ``EventID``…). A
-document's own ``@timestamp`` and ``event.dataset`` feed the reserved columns;
+The last two read their documents as text columns with :func:`~.jsonframe.json_frame`
+(Polars' reader for flat documents), then rename winlogbeat's ``winlog.*`` names to
+Sigma's (``winlog.event_data.Image`` → ``Image``, ``winlog.event_id`` → ``EventID``…).
+A document's own ``@timestamp`` and ``event.dataset`` feed the reserved columns;
 its ``log.file.path``, ``log.offset`` and ``event.original`` give way to the reader's.
-
-Known differences of the reader for flat documents, in cases Windows logs do not
-have: a field that is a list in one document and a string in another of the same
-batch is kept as Polars writes the list (``[1, 2]``, with blanks); with a key repeated
-in one object, Polars keeps the first value where orjson keeps the last.
 """
-
 from __future__ import annotations
 
 import io
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, BinaryIO, ClassVar
@@ -36,26 +26,15 @@ from typing import Any, BinaryIO, ClassVar
 import orjson
 import polars as pl
 
-from watchkeeper.events.model import (
-    DATASET,
-    LINE,
-    OFFSET,
-    ORIGINAL,
-    SOURCE,
-    TIMESTAMP,
-    Skip,
-    stringify,
-)
+from watchkeeper.events.model import DATASET, ORIGINAL, TIMESTAMP, Skip
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
-from watchkeeper.parsers.sources import LineBatch, iter_blocks, iter_json_documents
-from watchkeeper.parsers.windows import (
-    FlatEvent,
-    datasets,
-    flatten_json,
-    frame_of,
-    parse_times,
-    windows_frame,
-)
+from watchkeeper.parsers.frames import frame_of, location_columns
+from watchkeeper.parsers.jsondocs import iter_json_documents
+from watchkeeper.parsers.jsonframe import decode_json, json_frame
+from watchkeeper.parsers.lines import LineBatch, iter_blocks
+from watchkeeper.parsers.times import parse_times
+from watchkeeper.parsers.windows import datasets, windows_frame
+from watchkeeper.parsers.winfields import FlatEvent, flatten_json
 
 WINLOG_FIELDS: Mapping[str, str] = MappingProxyType(
     {
@@ -91,9 +70,6 @@ WINLOG_TIMES = ("@timestamp", "SystemTime", "TimeCreated.SystemTime", "TimeCreat
                 "EventTime", "UtcTime")
 """Where a flat Windows event keeps its time, by preference; times without zone are UTC."""
 ECS_TIMES = ("@timestamp",)
-POLARS_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
-"""What Polars' reader raises for input it cannot take; a panic is a Polars bug met by
-odd input, and the line-by-line reader still gets the events out."""
 ELASTIC_HIT_KEYS = ("_index", "_id", "_type", "_score", "_routing", "_ignored", "sort")
 
 
@@ -111,18 +87,6 @@ def _first_document(head: bytes) -> dict[str, Any] | None:
                 return source if isinstance(source, dict) else document
         return None
     return None
-
-
-def _decode(line: bytes) -> Any:
-    """orjson.loads, forgiving invalid UTF-8 (replaced) rather than losing the event."""
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError:
-            return orjson.loads(line.decode("utf-8", "replace"))
-        raise
 
 
 class EvtxJsonParser(Parser):
@@ -148,7 +112,7 @@ class EvtxJsonParser(Parser):
             for line, offset, number in zip(batch.lines, batch.offsets, batch.numbers,
                                             strict=True):
                 try:
-                    document = _decode(line)
+                    document = decode_json(line)
                 except orjson.JSONDecodeError as exc:
                     batch.skipped.append(Skip(source, f"line {number}", f"bad JSON: {exc}"))
                     continue
@@ -176,34 +140,22 @@ class _FlatJsonParser(Parser):
     times: ClassVar[tuple[str, ...]] = ECS_TIMES
     default_dataset: ClassVar[str] = "json"
 
+    @classmethod
+    def sniff(cls, head: bytes, filename: str) -> int:
+        document = _first_document(head)
+        return cls.claim(document) if document else 0
+
+    @classmethod
+    @abstractmethod
+    def claim(cls, document: dict[str, Any]) -> int:
+        """How sure this parser is of a file whose first document is ``document``."""
+
     def parse(
         self, stream: BinaryIO, source: str, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[ParsedChunk]:
         for batch in iter_json_documents(stream, source, batch_size):
-            frame = self._read(batch, source)
+            frame = json_frame(batch, source)
             yield ParsedChunk(self._finish(frame, batch, source), batch.skipped)
-
-    def _read(self, batch: LineBatch, source: str) -> pl.DataFrame:
-        """The documents of ``batch`` as string columns; bad lines move to ``batch.skipped``.
-
-        Flat documents go to Polars' reader as they are. Nested ones (winlogbeat, ECS)
-        are flattened with orjson first, lists and floats written by ``stringify``:
-        Polars builds wide structs slowly (flat input reads at twice the speed even
-        with the Python step), and with only strings and integers left it has no
-        clashing types to coerce its own way.
-        """
-        if not batch.lines:
-            return pl.DataFrame()
-        if not _nested(batch.lines[0]):
-            try:
-                return _fast_frame(batch.lines)
-            except POLARS_ERRORS:
-                pass  # some line is bad, or the types clash: find out line by line
-        flat_lines = _flat_lines(batch, source)
-        try:
-            return _fast_frame(flat_lines)
-        except POLARS_ERRORS:  # not expected with strings and integers only; to be sure
-            return _slow_frame([orjson.loads(line) for line in flat_lines])
 
     def _finish(self, frame: pl.DataFrame, batch: LineBatch, source: str) -> pl.DataFrame:
         """Rename to Sigma's names, then add the reserved columns."""
@@ -218,16 +170,14 @@ class _FlatJsonParser(Parser):
         for name in self.times:
             if name in frame.columns and timestamp.null_count():
                 timestamp = timestamp.fill_null(parse_times(frame[name]))
+        originals = None
+        if self.keep_original:
+            originals = [line.decode("utf-8", "replace") for line in batch.lines]
         reserved = [
             timestamp.alias(TIMESTAMP),
             self._dataset(frame, height).alias(DATASET),
-            pl.lit(source, pl.String).alias(SOURCE),
-            pl.Series(OFFSET, batch.offsets, dtype=pl.Int64),
-            pl.Series(LINE, batch.numbers, dtype=pl.Int64),
+            *location_columns(source, batch.offsets, batch.numbers, originals),
         ]
-        if self.keep_original:
-            originals = [line.decode("utf-8", "replace") for line in batch.lines]
-            reserved.append(pl.Series(ORIGINAL, originals, dtype=pl.String))
         if frame.width == 0:
             frame = pl.DataFrame(height=height)
         if not self.keep_original:
@@ -243,33 +193,6 @@ class _FlatJsonParser(Parser):
             if name in frame.columns and dataset.null_count():
                 dataset = dataset.fill_null(frame[name])
         return dataset.fill_null(self.default_dataset)
-
-
-def _nested(line: bytes) -> bool:
-    """Whether a document holds objects (a hint for the reader; both ways are right)."""
-    return b'":{' in line or b'": {' in line
-
-
-def _flat_lines(batch: LineBatch, source: str) -> list[bytes]:
-    """Each document decoded, flattened and written again; bad lines move to ``skipped``."""
-    good: list[int] = []
-    flat_lines: list[bytes] = []
-    for index, (line, number) in enumerate(zip(batch.lines, batch.numbers, strict=True)):
-        try:
-            document = _decode(line)
-        except orjson.JSONDecodeError as exc:
-            batch.skipped.append(Skip(source, f"line {number}", f"bad JSON: {exc}"))
-            continue
-        if not isinstance(document, dict):
-            batch.skipped.append(Skip(source, f"line {number}", "not a JSON object"))
-            continue
-        good.append(index)
-        flat_lines.append(orjson.dumps(_flat(document)))
-    if len(good) < len(batch.lines):
-        batch.lines = [batch.lines[index] for index in good]
-        batch.offsets = [batch.offsets[index] for index in good]
-        batch.numbers = [batch.numbers[index] for index in good]
-    return flat_lines
 
 
 def _renames(columns: list[str], nxlog: bool) -> dict[str, str]:
@@ -317,77 +240,6 @@ def _without(frame: pl.DataFrame, names: set[str]) -> pl.DataFrame:
                     frame.height)
 
 
-def _fast_frame(lines: list[bytes]) -> pl.DataFrame:
-    """Polars' NDJSON reader over the lines; nested objects flattened, everything a string.
-
-    Columns are handled as Series, never through ``pl.col(name)``: a field name from the
-    input may look like a wildcard or a regular expression to the expression engine.
-    """
-    frame = pl.read_ndjson(io.BytesIO(b"\n".join(lines)), infer_schema_length=None)
-    columns: list[pl.Series] = []
-    pending = list(frame.iter_columns())
-    while pending:
-        column = pending.pop(0)
-        if isinstance(column.dtype, pl.Struct):
-            prefix = column.name + "."
-            pending[:0] = [field.alias(prefix + field.name)
-                           for field in column.struct.unnest().iter_columns()]
-        elif column.dtype != pl.Null:
-            columns.append(_as_string(column))
-    return frame_of(columns, frame.height)
-
-
-def _as_string(column: pl.Series) -> pl.Series:
-    """One column as :func:`~watchkeeper.events.model.stringify` would write its values."""
-    dtype = column.dtype
-    if dtype == pl.String:
-        return column
-    if dtype.is_integer() or dtype == pl.Boolean:
-        return column.cast(pl.String)
-    if dtype.is_float():
-        whole = (column.is_finite() & (column == column.round(0)) & (column.abs() < 2.0**63))
-        as_int = column.cast(pl.Int64, strict=False).cast(pl.String)
-        return as_int.zip_with(whole.fill_null(False), column.cast(pl.String))
-    # Lists: compact JSON, written by Polars as orjson writes it ({"v":…} then unwrapped).
-    encoded = column.to_frame("v").to_struct().struct.json_encode().str.slice(5).str.head(-1)
-    return encoded.scatter(column.is_null().arg_true(), None).alias(column.name)
-
-
-def _flat(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The document flattened; values other than strings and integers stringified."""
-    flat: dict[str, Any] = {}
-    _flatten(document, "", flat)
-    return flat
-
-
-def _flatten(document: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
-    for key, value in document.items():  # hot for nested documents: plain type tests
-        kind = type(value)
-        if kind is str or kind is int:
-            out[prefix + key] = value
-        elif kind is dict:
-            _flatten(value, f"{prefix}{key}.", out)
-        elif value is not None:
-            out[prefix + key] = stringify(value)
-
-
-def _slow_frame(documents: list[dict[str, Any]]) -> pl.DataFrame:
-    """The same frame as :func:`_fast_frame`, built in Python, for batches Polars rejects."""
-    columns: dict[str, list[str | None]] = {}
-    for index, document in enumerate(documents):
-        flat: dict[str, Any] = {}
-        _flatten(document, "", flat)
-        for key, value in flat.items():
-            column = columns.get(key)
-            if column is None:
-                column = columns[key] = [None] * len(documents)
-            column[index] = stringify(value)
-    return frame_of(
-        [pl.Series(name, values, dtype=pl.String) for name, values in columns.items()],
-        len(documents),
-    )
-
-
 class WinlogJsonParser(_FlatJsonParser):
     """Flat Windows events as JSON: nxlog, winlogbeat, flattened EVTX exports."""
 
@@ -398,10 +250,7 @@ class WinlogJsonParser(_FlatJsonParser):
     default_dataset = "windows"
 
     @classmethod
-    def sniff(cls, head: bytes, filename: str) -> int:
-        document = _first_document(head)
-        if not document:
-            return 0
+    def claim(cls, document: dict[str, Any]) -> int:
         if isinstance(document.get("winlog"), dict) or "winlog.channel" in document:
             return 90
         if "EventID" in document and ({"Channel", "SourceName", "Provider_Name"} & document.keys()):
@@ -417,10 +266,7 @@ class EcsJsonParser(_FlatJsonParser):
     default_dataset = "ecs"
 
     @classmethod
-    def sniff(cls, head: bytes, filename: str) -> int:
-        document = _first_document(head)
-        if not document:
-            return 0
+    def claim(cls, document: dict[str, Any]) -> int:
         ecs = document.get("ecs")
         event = document.get("event")
         if (isinstance(ecs, dict) and "version" in ecs) or "ecs.version" in document:

@@ -14,11 +14,6 @@ Times: RFC 5424 and ISO 8601 stamps (rsyslog's high-precision file format) carry
 zone and are converted to UTC; a stamp without a zone is taken as UTC. RFC 3164 stamps
 (``Nov 14 22:13:20``) have neither year nor zone; they are taken as UTC, and their
 year follows :func:`infer_year` and the rollover rule of :class:`SyslogParser`.
-
-This module also holds the line reading that the other line formats (auditd, Zeek,
-Suricata, CloudTrail JSON lines) share: :func:`read_line_batches`, which splits and
-measures lines a block at a time in Polars, :func:`sample_lines` for sniffing, and
-:func:`iso_to_utc`.
 """
 
 from __future__ import annotations
@@ -26,172 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import BinaryIO, ClassVar, Protocol
+from typing import BinaryIO, ClassVar
 
 import polars as pl
 
-from watchkeeper.events.model import (
-    DATASET,
-    LINE,
-    OFFSET,
-    ORIGINAL,
-    SOURCE,
-    TIMESTAMP,
-    Skip,
-)
+from watchkeeper.events.model import DATASET, TIMESTAMP, Skip
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
-
-# --- Line reading, shared by the line-oriented parsers (auditd, zeek, suricata, cloudtrail) ---
-
-BLOCK_SIZE = 1 << 20
-MAX_LINE = 1 << 20
-"""Longest line read (1 MiB); a longer one is skipped, so memory stays bounded."""
-SNIFF_LINES = 20
-_BOM = b"\xef\xbb\xbf"
-
-
-class ByteStream(Protocol):
-    """What the readers need of a stream: ``read``. Every ``BinaryIO`` is one."""
-
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-@dataclass(slots=True)
-class LineBatch:
-    """Up to ``batch_size`` non-blank lines and where they start.
-
-    ``frame`` has the columns ``line`` (text, end of line removed, invalid UTF-8
-    replaced), ``number`` (1-based) and ``offset`` (bytes from the start of the stream).
-    """
-
-    frame: pl.DataFrame
-    skipped: list[Skip] = field(default_factory=list)
-
-
-def read_line_batches(
-    stream: ByteStream, source: str, batch_size: int, *, max_line: int = MAX_LINE
-) -> Iterator[LineBatch]:
-    """The lines of ``stream`` in batches, read by blocks so memory stays bounded.
-
-    Lines are split and measured a block at a time by Polars, not one by one in Python.
-    Blank lines are dropped (they are no records); ``\\r\\n`` ends are accepted; a UTF-8
-    byte order mark at the start of the stream is dropped; a last line without an end
-    of line (a truncated file) is still read; a line over ``max_line`` bytes becomes a
-    :class:`Skip` and its bytes are thrown away as they come.
-    """
-    lines = _Lines(source, max_line)
-    while block := stream.read(BLOCK_SIZE):
-        lines.feed(block)
-        yield from lines.batches(batch_size)
-    lines.finish()
-    yield from lines.batches(batch_size, final=True)
-
-
-class _Lines:
-    """The state of :func:`read_line_batches`: the unfinished line and lines not yet sent."""
-
-    def __init__(self, source: str, max_line: int) -> None:
-        self.source = source
-        self.max_line = max_line
-        self.pending = b""
-        self.number = 0  # lines before ``pending``
-        self.offset = 0  # byte offset of ``pending``
-        self.discarding = False  # inside a line too long to keep
-        self.frames: list[pl.DataFrame] = []
-        self.count = 0
-        self.skipped: list[Skip] = []
-
-    def feed(self, block: bytes) -> None:
-        data = self.pending + block if self.pending else block
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            self.pending = data
-        else:
-            self.pending = data[cut + 1 :]
-            self._add(data[:cut], complete=True)
-        if len(self.pending) > self.max_line:
-            if not self.discarding:
-                self.skipped.append(_too_long(self.source, self.number + 1, self.max_line))
-                self.discarding = True
-            self.offset += len(self.pending)
-            self.pending = b""
-
-    def finish(self) -> None:
-        if self.pending and not self.discarding:
-            self._add(self.pending, complete=False)
-        self.pending = b""
-
-    def batches(self, batch_size: int, *, final: bool = False) -> Iterator[LineBatch]:
-        while self.count >= batch_size or (final and (self.count or self.skipped)):
-            frame = pl.concat(self.frames, rechunk=True)  # one chunk: faster, and safer in Polars
-            yield LineBatch(frame.head(batch_size), self.skipped)
-            rest = frame.slice(batch_size)
-            self.frames, self.count, self.skipped = [rest], rest.height, []
-
-    def _add(self, body: bytes, *, complete: bool) -> None:
-        """Add the lines of ``body`` (a whole number of lines, without the last end of line)."""
-        if self.number == 0 and self.offset == 0 and body.startswith(_BOM):
-            body, self.offset = body[3:], 3
-        try:
-            line = pl.Series("line", body.decode("utf-8").split("\n"), dtype=pl.String)
-            size = line.str.len_bytes().cast(pl.Int64)
-        except UnicodeDecodeError:
-            parts = body.split(b"\n")
-            line = pl.Series("line", [p.decode("utf-8", "replace") for p in parts], pl.String)
-            size = pl.Series([len(p) for p in parts], dtype=pl.Int64)
-        frame = pl.DataFrame(
-            [
-                line.str.strip_suffix("\r"),
-                pl.int_range(self.number + 1, self.number + 1 + len(line), eager=True).alias(
-                    "number"
-                ),
-                (size + 1).cum_sum().shift(1, fill_value=0).alias("offset") + self.offset,
-                size.alias("size"),
-            ]
-        )
-        self.number += len(line)
-        self.offset += len(body) + complete
-        if self.discarding:  # the first line is the tail of a line too long to keep
-            frame = frame.slice(1)
-            self.discarding = False
-        too_long = frame.filter(pl.col("size") > self.max_line)["number"].to_list()
-        self.skipped += [_too_long(self.source, number, self.max_line) for number in too_long]
-        frame = frame.filter(
-            (pl.col("size") <= self.max_line) & pl.col("line").str.contains(r"\S")
-        ).drop("size")
-        self.frames.append(frame)
-        self.count += frame.height
-
-
-def _too_long(source: str, number: int, max_line: int) -> Skip:
-    return Skip(source, f"line {number}", f"line longer than {max_line} bytes")
-
-
-def sample_lines(head: bytes, limit: int = SNIFF_LINES) -> list[str]:
-    """The first complete, non-blank lines of ``head`` (a cut last line is left out)."""
-    head = head.removeprefix(_BOM)
-    lines = head.split(b"\n")
-    if len(head) >= 65536 and len(lines) > 1:
-        lines.pop()
-    texts = [line.rstrip(b"\r").decode("utf-8", "replace") for line in lines[: limit * 4]]
-    return [text for text in texts if text.strip()][:limit]
-
-
-def iso_to_utc(text: pl.Expr) -> pl.Expr:
-    """ISO 8601 times (``Z``, ``+01:00``, ``+0100``, or no zone: UTC) as UTC datetimes.
-
-    Anything else gives null. One parsing pass: a stamp without a zone gets ``+00:00``.
-    """
-    text = text.str.replace(" ", "T", literal=True)
-    zoned = text.str.contains(r"[+-]\d\d:?\d\d$")
-    text = pl.when(zoned).then(text).otherwise(text.str.replace(r"[Zz]?$", "+00:00"))
-    return text.str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us"
-    ).dt.convert_time_zone("UTC")
-
-
-# --- Syslog ---
+from watchkeeper.parsers.frames import constant, location_columns
+from watchkeeper.parsers.lines import LineFrame, read_line_frames, sample_lines
+from watchkeeper.parsers.times import iso_to_utc
 
 DATASET_NAME = "syslog"
 FIELDS = ("facility", "severity", "hostname", "appname", "procid", "msgid", "message")
@@ -410,10 +248,10 @@ class SyslogParser(Parser):
         self, stream: BinaryIO, source: str, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[ParsedChunk]:
         clock = _YearClock(self.year)
-        for batch in read_line_batches(stream, source, batch_size):
+        for batch in read_line_frames(stream, source, batch_size):
             yield self._chunk(batch, source, clock)
 
-    def _chunk(self, batch: LineBatch, source: str, clock: _YearClock) -> ParsedChunk:
+    def _chunk(self, batch: LineFrame, source: str, clock: _YearClock) -> ParsedChunk:
         lines = batch.frame["line"]
         header = _header(lines)
         stamps = _timestamps(header, clock)
@@ -426,15 +264,9 @@ class SyslogParser(Parser):
             skipped.append(Skip(source, f"line {numbers[row]}", _why(header, row)))
         columns = [header[name] for name in FIELDS]
         columns += _sd_columns(header["sd"])
-        columns += [
-            stamps,
-            pl.repeat(DATASET_NAME, len(lines), dtype=pl.String, eager=True).alias(DATASET),
-            pl.repeat(source, len(lines), dtype=pl.String, eager=True).alias(SOURCE),
-            batch.frame["offset"].alias(OFFSET),
-            numbers.alias(LINE),
-        ]
-        if self.keep_original:
-            columns.append(lines.alias(ORIGINAL))
+        columns += [stamps, constant(DATASET, DATASET_NAME, len(lines))]
+        originals = lines if self.keep_original else None
+        columns += location_columns(source, batch.frame["offset"], numbers, originals)
         return ParsedChunk(pl.DataFrame(columns).filter(good), skipped)
 
 

@@ -16,8 +16,9 @@ import orjson
 
 from watchkeeper.events.model import Skip
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
-from watchkeeper.parsers.sources import iter_lines
-from watchkeeper.parsers.windows import FlatEvent, windows_frame, xml_event
+from watchkeeper.parsers.lines import iter_lines
+from watchkeeper.parsers.windows import windows_frame
+from watchkeeper.parsers.winfields import FlatEvent, xml_event
 
 DATASET_NAME = "linux.sysmon"
 _PROVIDER = b'Name="Linux-Sysmon"'

@@ -18,8 +18,9 @@ from typing import BinaryIO
 
 from watchkeeper.events.model import Skip
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
-from watchkeeper.parsers.sources import iter_blocks
-from watchkeeper.parsers.windows import FlatEvent, windows_frame, xml_event
+from watchkeeper.parsers.lines import iter_blocks
+from watchkeeper.parsers.windows import windows_frame
+from watchkeeper.parsers.winfields import FlatEvent, xml_event
 
 MAX_ELEMENT = 16 << 20
 """An element longer than this is skipped rather than held in memory."""

@@ -24,16 +24,16 @@ from typing import BinaryIO, ClassVar
 
 from watchkeeper.events.model import DATASET
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
-from watchkeeper.parsers.suricata import (
-    WINDOWS_KEYS,
+from watchkeeper.parsers.jsonlines import (
     JsonLinesParser,
     Record,
     RecordError,
     flatten,
     load_object,
     sample_objects,
+    windows_json,
 )
-from watchkeeper.parsers.syslog import sample_lines
+from watchkeeper.parsers.lines import sample_lines
 
 KNOWN_LOGS = frozenset(
     (
@@ -229,7 +229,7 @@ class ZeekParser(JsonLinesParser):
         if {"#separator", "#fields"} <= starts:
             return 95
         objects = sample_objects(head)
-        if not objects or any(WINDOWS_KEYS & obj.keys() for obj in objects):
+        if not objects or windows_json(objects):
             return 0
         if not all("ts" in obj and "event_type" not in obj for obj in objects):
             return 0
