@@ -1222,6 +1222,7 @@ class Generator:
 
     def __init__(self, seed: int, start: datetime, eps: float) -> None:
         self.rng = Random(seed)
+        self._random = self.rng.random
         self.est = Estate(self.rng)
         self.pools = build_pools(self.est, self.rng)
         self.t = start.timestamp()
@@ -1357,16 +1358,20 @@ class Generator:
 
     # --- common parts
 
+    def _tick(self, sec: int) -> None:
+        """Start a new second: the date-time prefixes of both timestamp formats."""
+        self._sec = sec
+        dt = datetime.fromtimestamp(sec, UTC)
+        self._iso = dt.strftime("%Y-%m-%dT%H:%M:%S.")
+        self._utc = dt.strftime("%Y-%m-%d %H:%M:%S.")
+
     def _clock(self) -> tuple[str, str]:
         """Advance the clock: (ISO-8601 UTC timestamp, Sysmon UtcTime)."""
-        t = self.t = self.t + self.rng.random() * self.step
+        t = self.t = self.t + self._random() * self.step
         sec = int(t)
-        ms = _MILLIS[int((t - sec) * 1000)]
         if sec != self._sec:
-            self._sec = sec
-            dt = datetime.fromtimestamp(sec, UTC)
-            self._iso = dt.strftime("%Y-%m-%dT%H:%M:%S.")
-            self._utc = dt.strftime("%Y-%m-%d %H:%M:%S.")
+            self._tick(sec)
+        ms = _MILLIS[int((t - sec) * 1000)]
         return f"{self._iso}{ms}Z", self._utc + ms
 
     def _line(self, kind: tuple[str, int], computer: str, body: str) -> str:
@@ -1381,11 +1386,15 @@ class Generator:
     def _sysmon(self, eid: int, p: Running) -> tuple[str, str]:
         """The head of a Sysmon line (up to the first EventData field), and its UtcTime."""
         pre, post, _ = self._sysmon_headers[eid]
-        iso, utc = self._clock()
+        t = self.t = self.t + self._random() * self.step  # _clock(), inlined: the hot path
+        sec = int(t)
+        if sec != self._sec:
+            self._tick(sec)
+        ms = _MILLIS[int((t - sec) * 1000)]
         rids = p.rids
         rids[0] += 1
-        return (f'{{"@timestamp":"{iso}"{pre}{p.computer},"EventRecordID":{rids[0]}{post}'
-                f'"RuleName":"-",'), utc
+        return (f'{{"@timestamp":"{self._iso}{ms}Z"{pre}{p.computer},"EventRecordID":{rids[0]}'
+                f'{post}"RuleName":"-",'), self._utc + ms
 
     def _proc(self) -> Running:
         return self.procs[int(self.rng.random() * len(self.procs))]
@@ -1815,7 +1824,7 @@ def generate(n: int, out: Path | None, seed: int, start: datetime, eps: float,
     slots = min(n, len(inject) * copies)
     positions = placement.sample(range(n), slots) if slots else []
     injected_at = {pos: inject[i % len(inject)] for i, pos in enumerate(positions)}
-    nxt = gen.next_line
+    table, rand = gen.table, gen.rng.random  # next_line(), inlined in the loop below
     written = 0
     batch: list[str] = []
     with (open(out, "wb") if out else sys.stdout.buffer) as fh:
@@ -1833,7 +1842,7 @@ def generate(n: int, out: Path | None, seed: int, start: datetime, eps: float,
         for pos in [*sorted(injected_at), n]:
             while done < pos:  # generated events up to the next injected one
                 k = min(pos - done, batch_size - len(batch))
-                batch.extend([nxt() for _ in range(k)])
+                batch.extend([table[int(rand() * 8192)]() for _ in range(k)])
                 done += k
                 if len(batch) >= batch_size:
                     flush()
