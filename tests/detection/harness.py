@@ -39,6 +39,17 @@ def detection(body: str) -> str:
     return "detection:\n" + textwrap.indent(textwrap.dedent(body), "  ")
 
 
+def field_rule(key: str, value: str) -> str:
+    """A one-selection rule ``key: value`` (value written as YAML)."""
+    return detection(
+        f"""
+        selection:
+          {key}: {value}
+        condition: selection
+        """
+    )
+
+
 def matches(
     rule: Rule | str,
     events: Sequence[Mapping[str, Any]],
@@ -61,4 +72,6 @@ def matches(
     return columnar
 
 
-__all__ = ["DEFAULT_LOGSOURCE", "Converter", "detection", "lowered_fields", "matches"]
+__all__ = [
+    "DEFAULT_LOGSOURCE", "Converter", "detection", "field_rule", "lowered_fields", "matches"
+]

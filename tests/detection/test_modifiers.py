@@ -16,19 +16,9 @@ from sigma.collection import SigmaCollection
 from sigma.modifiers import modifier_mapping
 from sigma.policy.profiles import TrustedPolicy
 
-from tests.detection.harness import detection, matches, rule_from_yaml
+from tests.detection.harness import detection, field_rule, matches, rule_from_yaml
 from watchkeeper.detection.engine import Engine
 from watchkeeper.detection.rules import Rule, RuleLoader
-
-
-def field_rule(key: str, value: str) -> str:
-    return detection(
-        f"""
-        selection:
-          {key}: {value}
-        condition: selection
-        """
-    )
 
 
 def b64(data: bytes) -> str:

@@ -7,23 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.detection.harness import detection, matches
+from tests.detection.harness import detection, field_rule, matches
 
 
 def one(body: str, event: dict[str, Any]) -> bool:
     """Whether a rule with ``body`` matches one event."""
     return matches(detection(body), [event])[0]
-
-
-def field_rule(key: str, value: str) -> str:
-    """A one-selection rule ``key: value`` (value written as YAML)."""
-    return detection(
-        f"""
-        selection:
-          {key}: {value}
-        condition: selection
-        """
-    )
 
 
 # -- case and exact match ---------------------------------------------------------------
