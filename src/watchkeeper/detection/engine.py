@@ -15,7 +15,6 @@ No Python code runs per event, except the counted fallback tests (see
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -80,7 +79,6 @@ class _Group:
 
     logsource: LogSource
     route: ir.Node
-    rules: list[int] = field(default_factory=list)
     fields: set[str] = field(default_factory=set)
     lowered: set[str] = field(default_factory=set)
     cidr: set[str] = field(default_factory=set)
@@ -89,7 +87,6 @@ class _Group:
     compiled: dict[int, pl.Expr] = field(default_factory=dict)
     columns: dict[int, list[str]] = field(default_factory=dict)
     """Per rule, the prepared columns its expression reads."""
-    schema_dependent: list[int] = field(default_factory=list)
     def atom(self, atom: tuple[str, str]) -> int:
         atom_id = self.atom_ids.get(atom)
         if atom_id is None:
@@ -142,19 +139,18 @@ class Engine:
         self._routes = [self._route_compiler.compile(g.route) for g in self._groups]
 
     def _add(self, group: _Group, index: int, rule: Rule) -> None:
-        group.rules.append(index)
-        group.fields |= ir.fields_of(rule.condition)
-        group.lowered |= lowered_fields(rule.condition)
-        if ir.has_keywords(rule.condition):
-            group.keywords = True
-            group.keyword_rules.add(index)
         reads = ir.fields_of(rule.condition)
         lowered = lowered_fields(rule.condition)
         cidr = cidr_fields(rule.condition)
+        keywords = ir.has_keywords(rule.condition)
+        group.fields |= reads
+        group.lowered |= lowered
         group.cidr |= cidr
+        if keywords:
+            group.keywords = True
+            group.keyword_rules.add(index)
         group.columns[index] = sorted(
             {ROW, *reads, *(lower_name(f) for f in lowered), *(ipv4_name(f) for f in cidr)}
-            | ({KEYWORDS, KEYWORDS_CASED} if ir.has_keywords(rule.condition) else set())
         )
         clauses = strong_clauses(necessary_clauses(rule.condition))
         if not clauses:
@@ -164,8 +160,7 @@ class Engine:
         else:
             group.clauses[index] = [[group.atom(a) for a in sorted(c)] for c in clauses]
         if keyword_regexes(rule.condition):
-            group.schema_dependent.append(index)
-            return
+            return  # compiled per batch, against that batch's columns
         compiler = Compiler()
         group.compiled[index] = compiler.compile(rule.condition)
         if compiler.fallbacks:
@@ -299,13 +294,6 @@ class Engine:
                     part = pl.DataFrame([sub.get_column(c) for c in group.columns[rule]])
                     plan.append((part[rows], [rule]))
         return plan
-
-    def groups(self) -> dict[LogSource, int]:
-        """How many rules each routed logsource has."""
-        counts: dict[LogSource, int] = defaultdict(int)
-        for group in self._groups:
-            counts[group.logsource] += len(group.rules)
-        return dict(counts)
 
 
 def _prepare(
