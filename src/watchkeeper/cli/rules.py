@@ -43,7 +43,7 @@ def check(
     """
     from watchkeeper.detection.check import check_rules
     from watchkeeper.detection.logsource import LogSourceMapping
-    from watchkeeper.hunt.service import load_placeholders
+    from watchkeeper.detection.rules import load_placeholders
 
     values = load_placeholders(placeholders) if placeholders else None
     mapping = LogSourceMapping.with_overrides(list(mappings))

@@ -9,7 +9,7 @@ from typing import Any
 
 from watchkeeper.detection.engine import Engine
 from watchkeeper.detection.logsource import LogSource, LogSourceMapping
-from watchkeeper.detection.rules import Rule, RuleFailure, RuleLoader
+from watchkeeper.detection.rules import Rule, RuleFailure, RuleLoader, RuleSet
 
 
 def unrouted_failures(rules: Sequence[Rule], mapping: LogSourceMapping) -> list[RuleFailure]:
@@ -23,6 +23,17 @@ def unrouted_failures(rules: Sequence[Rule], mapping: LogSourceMapping) -> list[
             reason = f"no logsource mapping covers {rule.logsource} (add one with --mapping FILE)"
             failures.append(RuleFailure(rule.path, rule.id, reason))
     return failures
+
+
+def split_routable(
+    ruleset: RuleSet, mapping: LogSourceMapping
+) -> tuple[list[Rule], list[RuleFailure]]:
+    """The rules the mapping routes to events, and every failure: the loader's and one
+    for each rule no mapping entry covers."""
+    unrouted = unrouted_failures(ruleset.rules, mapping)
+    dropped = {(f.path, f.rule_id) for f in unrouted}
+    routed = [r for r in ruleset.rules if (r.path, r.id) not in dropped]
+    return routed, [*ruleset.failed, *unrouted]
 
 
 @dataclass(slots=True)
@@ -48,13 +59,10 @@ def check_rules(
     placeholders: Mapping[str, Sequence[str]] | None = None,
     filters: Sequence[str | Path] = (),
 ) -> CheckReport:
-    ruleset = RuleLoader(placeholders).load(paths, filters)
-    unrouted = unrouted_failures(ruleset.rules, mapping)
-    dropped = {(f.path, f.rule_id) for f in unrouted}
-    loaded = [r for r in ruleset.rules if (r.path, r.id) not in dropped]
+    loaded, failed = split_routable(RuleLoader(placeholders).load(paths, filters), mapping)
     engine = Engine(loaded, mapping)
     return CheckReport(
         loaded=loaded,
-        failed=[*ruleset.failed, *unrouted],
+        failed=failed,
         fallback=[loaded[i] for i in sorted(engine.fallback_rules)],
     )

@@ -135,8 +135,8 @@ class Engine:
             self._add(group, index, rule)
         self._route_fields = set().union(*(ir.fields_of(g.route) for g in self._groups))
         self._route_lowered = set().union(*(lowered_fields(g.route) for g in self._groups))
-        self._route_compiler = Compiler()
-        self._routes = [self._route_compiler.compile(g.route) for g in self._groups]
+        routes = Compiler()
+        self._routes = [routes.compile(g.route) for g in self._groups]
 
     def _add(self, group: _Group, index: int, rule: Rule) -> None:
         reads = ir.fields_of(rule.condition)

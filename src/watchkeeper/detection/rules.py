@@ -260,6 +260,19 @@ class RuleLoader:
         )
 
 
+def load_placeholders(path: Path) -> dict[str, list[str]]:
+    """Values for the ``%name%`` placeholders of ``expand``: a YAML map of names to lists."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise UsageError(f"cannot read placeholders file {path}: {error}") from None
+    if not isinstance(document, dict) or not all(
+        isinstance(v, list) for v in document.values()
+    ):
+        raise UsageError(f"{path}: a placeholders file maps names to lists of values")
+    return {str(k): [str(v) for v in values] for k, values in document.items()}
+
+
 def _has_filter(text: str | RuleFailure) -> bool:
     """Whether a file may hold a Sigma filter document (a top-level ``filter:`` key)."""
     return isinstance(text, str) and (text.startswith("filter:") or "\nfilter:" in text)

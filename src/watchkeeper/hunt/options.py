@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from watchkeeper.detection.rules import LEVELS, Rule
@@ -29,7 +29,6 @@ class HuntOptions:
     workers: int = 2
     rule_cache: Path | None = None
     """Folder of the rule-set cache; None: no cache."""
-    fields: Sequence[str] = field(default_factory=tuple)
 
 
 def parse_time(text: str, option: str) -> dt.datetime:

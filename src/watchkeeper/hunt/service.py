@@ -15,16 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-import yaml
 
 from watchkeeper.detection.cache import RuleCache
-from watchkeeper.detection.check import unrouted_failures
+from watchkeeper.detection.check import split_routable
 from watchkeeper.detection.engine import Engine
 from watchkeeper.detection.exclusions import apply_exclusions, load_exclusions
 from watchkeeper.detection.fields import FieldAliases
 from watchkeeper.detection.logsource import LogSourceMapping
-from watchkeeper.detection.rules import Rule, RuleLoader
-from watchkeeper.errors import UsageError
+from watchkeeper.detection.rules import Rule, RuleLoader, load_placeholders
 from watchkeeper.events.model import LINE, OFFSET, RESERVED, SOURCE, TIMESTAMP
 from watchkeeper.hunt.options import HuntOptions, select_rules
 from watchkeeper.hunt.summary import HuntSummary
@@ -61,18 +59,6 @@ class HuntMatch:
         }
 
 
-def load_placeholders(path: Any) -> dict[str, list[str]]:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise UsageError(f"cannot read placeholders file {path}: {error}") from None
-    if not isinstance(document, dict) or not all(
-        isinstance(v, list) for v in document.values()
-    ):
-        raise UsageError(f"{path}: a placeholders file maps names to lists of values")
-    return {str(k): [str(v) for v in values] for k, values in document.items()}
-
-
 class Hunt:
     """Loads and selects rules once; :meth:`run` then evaluates them over the inputs."""
 
@@ -82,15 +68,14 @@ class Hunt:
         cache = RuleCache(options.rule_cache) if options.rule_cache else None
         ruleset = RuleLoader(placeholders, cache).load(options.rules, options.filters)
         mapping = LogSourceMapping.with_overrides(list(options.mappings))
-        unrouted = unrouted_failures(ruleset.rules, mapping)
-        unrouted_ids = {failure.rule_id for failure in unrouted}
-        selected = [r for r in select_rules(ruleset.rules, options) if r.id not in unrouted_ids]
+        routed, failed = split_routable(ruleset, mapping)
+        selected = select_rules(routed, options)
         self.rules, stale = apply_exclusions(selected, load_exclusions(list(options.exclusions)))
         self.engine = Engine(self.rules, mapping, FieldAliases.default())
         self.summary = HuntSummary(
-            rules_loaded=len(ruleset.rules) - len(unrouted),
+            rules_loaded=len(routed),
             rules_selected=len(self.rules),
-            rules_failed=[*ruleset.failed, *unrouted],
+            rules_failed=failed,
             fallback_rules=len(self.engine.fallback_rules),
             stale_exclusions=[f"{e.where} ({e.reason})" if e.reason else e.where for e in stale],
         )
