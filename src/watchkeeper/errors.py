@@ -9,7 +9,12 @@ status an API should answer with.
     ├── InputError                   422  a log file or record that cannot be read
     ├── RuleError                    422  a Sigma rule that cannot load or compile
     │   └── MappingError             422  a broken logsource or field mapping file
-    └── NotFoundError                404
+    ├── AuthenticationError          401  no or bad credentials
+    ├── PermissionDenied             403  authenticated, but the role may not do this
+    ├── NotFoundError                404
+    ├── ConflictError                409  a state change that the current state forbids
+    ├── PayloadTooLarge              413  a request body over the configured limit
+    └── OverloadedError              429  queues are full: retry after ``retry_after`` seconds
 """
 
 from __future__ import annotations
@@ -57,3 +62,37 @@ class NotFoundError(WatchkeeperError):
     """Something asked for by name or id does not exist."""
 
     http_status = 404
+
+
+class AuthenticationError(WatchkeeperError):
+    """No credentials, or credentials that are wrong, expired or revoked."""
+
+    http_status = 401
+
+
+class PermissionDenied(WatchkeeperError):
+    """The caller is known but their role does not allow this."""
+
+    http_status = 403
+
+
+class ConflictError(WatchkeeperError):
+    """A change the current state does not allow (a closed alert acknowledged, a duplicate)."""
+
+    http_status = 409
+
+
+class PayloadTooLarge(WatchkeeperError):
+    """A request body larger than the configured limit."""
+
+    http_status = 413
+
+
+class OverloadedError(WatchkeeperError):
+    """The pipeline's bounded queues are full; the caller should retry later."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int = 1, location: str | None = None) -> None:
+        super().__init__(message, location=location)
+        self.retry_after = retry_after

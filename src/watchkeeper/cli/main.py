@@ -36,11 +36,13 @@ def cli() -> None:
 
 
 def register() -> None:
+    from watchkeeper.cli.admin import audit, search, tokens, users
     from watchkeeper.cli.hunt import hunt
     from watchkeeper.cli.rules import rules
+    from watchkeeper.cli.server import import_, init, serve
 
-    cli.add_command(hunt)
-    cli.add_command(rules)
+    for command in (hunt, rules, init, serve, import_, search, users, tokens, audit):
+        cli.add_command(command)
 
 
 def main() -> None:

@@ -178,7 +178,10 @@ class Engine:
         masks = routed.select(
             [route.alias(str(i)) for i, route in enumerate(self._routes)]
         )
-        originals = tuple(c for c in frame.columns if c not in RESERVED and c != ROW)
+        originals = tuple(
+            c for c, dtype in frame.schema.items()
+            if c not in RESERVED and c != ROW and dtype == pl.String
+        )
         rows: list[int] = []
         rules: list[int] = []
         for position, group in enumerate(self._groups):

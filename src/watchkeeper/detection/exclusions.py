@@ -58,11 +58,12 @@ def load_exclusions(paths: Sequence[Path]) -> list[Exclusion]:
                 "an exclusions file needs a list under 'exclusions'", location=str(path)
             )
         for number, item in enumerate(items, 1):
-            exclusions.append(_exclusion(item, f"{path}: exclusion {number}"))
+            exclusions.append(parse_exclusion(item, f"{path}: exclusion {number}"))
     return exclusions
 
 
-def _exclusion(item: Any, where: str) -> Exclusion:
+def parse_exclusion(item: Any, where: str) -> Exclusion:
+    """One exclusion from its mapping form (a file entry or an API body)."""
     if not isinstance(item, dict):
         raise UsageError("an exclusion must be a mapping", location=where)
     names = item.get("rules", item.get("rule"))

@@ -16,6 +16,7 @@ BUILTIN_MODULES = (
     "cloudtrail",
     "zeek",
     "suricata",
+    "parsed",
 )
 
 

@@ -1,0 +1,1 @@
+"""Alerts: what the detection engine found, deduplicated, scored by risk and triaged."""

@@ -1,0 +1,70 @@
+"""``/api/v1/alerts``: the queue, one alert, and its lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from watchkeeper.alerts.service import AlertFilter
+from watchkeeper.api.deps import ServicesDep, allow
+from watchkeeper.auth.principal import Principal
+from watchkeeper.auth.roles import Permission
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+Reader = Annotated[Principal, Depends(allow(Permission.ALERTS_READ))]
+Triager = Annotated[Principal, Depends(allow(Permission.ALERTS_TRIAGE))]
+
+
+class Note(BaseModel):
+    note: str | None = Field(None, max_length=10_000)
+
+
+class Closing(Note):
+    verdict: Literal["true_positive", "false_positive", "benign"]
+
+
+@router.get("")
+def list_alerts(
+    services: ServicesDep,
+    _: Reader,
+    status: Annotated[list[str] | None, Query()] = None,
+    level: Annotated[list[str] | None, Query()] = None,
+    rule_id: str | None = None,
+    host: str | None = None,
+    min_risk: Annotated[int | None, Query(ge=0, le=100)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str = "risk",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The alert queue, highest risk first unless ``sort`` says otherwise."""
+    wanted = AlertFilter(
+        status=tuple(status or ()), level=tuple(level or ()), rule_id=rule_id, host=host,
+        min_risk=min_risk, since=since, until=until, sort=sort, limit=limit, offset=offset,
+    )
+    alerts, total = services.alerts.list(wanted)
+    return {"total": total, "alerts": alerts}
+
+
+@router.get("/{alert_id}")
+def get_alert(alert_id: int, services: ServicesDep, _: Reader) -> dict[str, Any]:
+    return services.alerts.get(alert_id)
+
+
+@router.post("/{alert_id}/acknowledge")
+def acknowledge(alert_id: int, body: Note, services: ServicesDep, who: Triager) -> dict[str, Any]:
+    return services.alerts.acknowledge(alert_id, who.actor, body.note)
+
+
+@router.post("/{alert_id}/close")
+def close(alert_id: int, body: Closing, services: ServicesDep, who: Triager) -> dict[str, Any]:
+    return services.alerts.close(alert_id, who.actor, body.verdict, body.note)
+
+
+@router.post("/{alert_id}/reopen")
+def reopen(alert_id: int, body: Note, services: ServicesDep, who: Triager) -> dict[str, Any]:
+    return services.alerts.reopen(alert_id, who.actor, body.note)

@@ -1,0 +1,86 @@
+"""The ASGI application: every router, one error handler, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from watchkeeper import __version__
+from watchkeeper.api.deps import Authenticated
+from watchkeeper.errors import OverloadedError, WatchkeeperError
+
+if TYPE_CHECKING:
+    from watchkeeper.server.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(services: Services) -> FastAPI:
+    from watchkeeper.api import alerts, assets, audit, auth, deadletters, events, ingest, rules
+    import watchkeeper.web.pages as pages
+
+    app = FastAPI(
+        title="Watchkeeper",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    for module in (auth, alerts, rules, assets, deadletters, events, ingest, audit):
+        app.include_router(module.router)
+    app.include_router(pages.router)
+    pages.mount_static(app)
+
+    @app.exception_handler(WatchkeeperError)
+    async def watchkeeper_error(request: Request, error: WatchkeeperError) -> Response:
+        if pages.wants_html(request) and error.http_status == 401:
+            return pages.login_redirect(request)
+        body: dict[str, object] = {"error": type(error).__name__, "message": error.message}
+        if error.location:
+            body["location"] = error.location
+        headers = {}
+        if isinstance(error, OverloadedError):
+            headers["Retry-After"] = str(error.retry_after)
+        if error.http_status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if error.http_status >= 500:
+            log.error("request failed", extra={"path": request.url.path, "error": str(error)})
+        return JSONResponse(body, status_code=error.http_status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        problems = [
+            {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+            for e in error.errors()
+        ]
+        return JSONResponse(
+            {"error": "UsageError", "message": "invalid request", "problems": problems},
+            status_code=422,
+        )
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, object]:
+        """Liveness and the pipeline's state; needs no authentication."""
+        pipeline = services.pipeline
+        return {
+            "status": "ok" if pipeline.running else "degraded",
+            "pipeline": "running" if pipeline.running else "stopped",
+            "spool_backlog_bytes": services.spool.backlog_bytes,
+            "stored_seq": pipeline.position,
+        }
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def metrics(_: Authenticated) -> Response:
+        """Prometheus text format; any signed-in user or token (give Prometheus a viewer
+        token)."""
+        services.metrics.spool_backlog.set(services.spool.backlog_bytes)
+        return Response(
+            services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    return app

@@ -1,0 +1,86 @@
+"""What every route depends on: the services, and who is asking with what right.
+
+A caller proves who they are with a bearer token (``Authorization: Bearer wk_…``) or
+the web UI's session cookie. Cookie-authenticated requests that change something must
+also carry the session's CSRF token (``X-CSRF-Token`` header, or the ``csrf_token``
+form field for the UI's forms), so that another site cannot make a signed-in
+browser act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+
+from watchkeeper.auth.principal import Principal, require
+from watchkeeper.auth.roles import Permission
+from watchkeeper.auth.sessions import WebSession, check_csrf, cookie_name
+from watchkeeper.errors import AuthenticationError
+
+if TYPE_CHECKING:
+    from watchkeeper.server.services import Services
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated["Services", Depends(get_services)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def session_of(request: Request, services: Services) -> tuple[Principal, WebSession] | None:
+    """The signed-in user of the request's session cookie, or None without a cookie."""
+    value = request.cookies.get(cookie_name(services.settings.cookies_secure))
+    if not value:
+        return None
+    return services.auth.resume_session(value)
+
+
+async def authenticate(request: Request) -> Principal:
+    services = get_services(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("Authorization must be 'Bearer <token>'")
+        return services.auth.verify_token(token.strip())
+    found = session_of(request, services)
+    if found is None:
+        raise AuthenticationError("sign in, or send a bearer token")
+    principal, session = found
+    if request.method not in SAFE_METHODS:
+        submitted = request.headers.get(CSRF_HEADER)
+        if submitted is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            form = await request.form()
+            field = form.get(CSRF_FIELD)
+            submitted = field if isinstance(field, str) else None
+        check_csrf(session, submitted)
+    return principal
+
+
+def allow(permission: Permission) -> Callable[..., object]:
+    """A dependency: the authenticated principal, if it holds ``permission`` (else 403)."""
+
+    async def dependency(request: Request) -> Principal:
+        principal = await authenticate(request)
+        require(principal, permission)
+        return principal
+
+    dependency.__name__ = f"allow_{permission.value.replace(':', '_')}"
+    return dependency
+
+
+Authenticated = Annotated[Principal, Depends(authenticate)]

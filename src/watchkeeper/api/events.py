@@ -1,0 +1,72 @@
+"""``/api/v1/events``: search stored events (see ``docs/search.md``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
+
+from watchkeeper.api.deps import ServicesDep, allow
+from watchkeeper.auth.principal import Principal
+from watchkeeper.auth.roles import Permission
+from watchkeeper.errors import NotFoundError
+from watchkeeper.search.request import SearchRequest, TimeRange
+from watchkeeper.search.service import run_histogram, run_search
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+Reader = Annotated[Principal, Depends(allow(Permission.EVENTS_READ))]
+
+
+def _request(
+    q: str, start: datetime | None, end: datetime | None, sort: str, order: str, limit: int,
+    offset: int,
+) -> SearchRequest:
+    return SearchRequest(
+        query=q, time=TimeRange(start, end), sort=sort, descending=order != "asc",
+        limit=limit, offset=offset,
+    )
+
+
+@router.get("")
+async def search(
+    services: ServicesDep,
+    _: Reader,
+    q: Annotated[str, Query(max_length=10_000)] = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    sort: str = "@timestamp",
+    order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Events matching query ``q`` in ``[start, end)``, one page, newest first."""
+    request = _request(q, start, end, sort, order, limit, offset)
+    result = await run_in_threadpool(run_search, services.store, request)
+    return dataclasses.asdict(result)
+
+
+@router.get("/histogram")
+async def histogram(
+    services: ServicesDep,
+    _: Reader,
+    q: Annotated[str, Query(max_length=10_000)] = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    buckets: Annotated[int, Query(ge=1, le=500)] = 60,
+) -> dict[str, Any]:
+    """Matching events counted per time bucket (a round interval)."""
+    request = _request(q, start, end, "@timestamp", "desc", 1, 0)
+    found = await run_in_threadpool(run_histogram, services.store, request, buckets)
+    return {"buckets": found}
+
+
+@router.get("/{event_id}")
+async def get_event(event_id: str, services: ServicesDep, _: Reader) -> dict[str, Any]:
+    frame = await run_in_threadpool(services.store.get, [event_id])
+    if frame.height == 0:
+        raise NotFoundError(f"no stored event {event_id}")
+    row = frame.row(0, named=True)
+    return {key: value for key, value in row.items() if value is not None}

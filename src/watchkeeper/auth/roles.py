@@ -1,0 +1,86 @@
+"""Roles and permissions: the one matrix every route and service checks against.
+
+viewer reads; analyst also triages alerts and manages exceptions; responder also runs
+actions; admin may do everything a person may. No role holds ``ingest``: only an ingest
+token does, and it holds nothing else. The matrix is documented in docs/security.md, and a
+test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from types import MappingProxyType
+
+from watchkeeper.errors import UsageError
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    ANALYST = "analyst"
+    RESPONDER = "responder"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    EVENTS_READ = "events:read"
+    ALERTS_READ = "alerts:read"
+    ALERTS_TRIAGE = "alerts:triage"
+    RULES_READ = "rules:read"
+    RULES_MANAGE = "rules:manage"
+    EXCEPTIONS_MANAGE = "exceptions:manage"
+    ASSETS_MANAGE = "assets:manage"
+    DEADLETTERS_READ = "deadletters:read"
+    DEADLETTERS_REPLAY = "deadletters:replay"
+    ACTIONS_RUN = "actions:run"
+    USERS_MANAGE = "users:manage"
+    TOKENS_MANAGE = "tokens:manage"
+    AUDIT_READ = "audit:read"
+    INGEST = "ingest"
+
+
+P = Permission
+_VIEWER = frozenset({P.EVENTS_READ, P.ALERTS_READ, P.RULES_READ, P.DEADLETTERS_READ})
+_ANALYST = _VIEWER | {P.ALERTS_TRIAGE, P.EXCEPTIONS_MANAGE, P.AUDIT_READ}
+_RESPONDER = _ANALYST | {P.ACTIONS_RUN}
+_ADMIN = frozenset(Permission) - {P.INGEST}
+
+ROLE_PERMISSIONS = MappingProxyType(
+    {
+        Role.VIEWER: _VIEWER,
+        Role.ANALYST: frozenset(_ANALYST),
+        Role.RESPONDER: frozenset(_RESPONDER),
+        Role.ADMIN: _ADMIN,
+    }
+)
+"""What each role may do (read-only)."""
+
+INGEST_PERMISSIONS = frozenset({P.INGEST})
+"""All an ingest token may do."""
+
+
+def parse_role(value: str) -> Role:
+    """A role from its name, or a UsageError listing the valid ones."""
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        valid = ", ".join(r.value for r in Role)
+        raise UsageError(f"unknown role {value!r}: expected one of {valid}") from None
+
+
+def parse_permission(value: str) -> Permission:
+    """A permission from its name, or a UsageError listing the valid ones."""
+    try:
+        return Permission(value.strip().lower())
+    except ValueError:
+        valid = ", ".join(p.value for p in Permission)
+        raise UsageError(f"unknown permission {value!r}: expected one of {valid}") from None
+
+
+def permissions_for(role: Role | str) -> frozenset[Permission]:
+    """Every permission ``role`` holds."""
+    return ROLE_PERMISSIONS[parse_role(role)]
+
+
+def allowed(role: Role | str, permission: Permission | str) -> bool:
+    """Whether ``role`` holds ``permission``."""
+    return parse_permission(permission) in permissions_for(role)

@@ -1,0 +1,176 @@
+"""Settings of ``watchkeeper serve`` and the commands that share its data folder.
+
+One object, read once at start from a TOML file and ``WATCHKEEPER_*`` variables
+(variables win; nested keys use ``__``: ``WATCHKEEPER_HTTP__PORT=8443``), then
+passed to whatever needs it. Nothing reads the environment anywhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from watchkeeper.errors import UsageError
+
+CONFIG_NAME = "watchkeeper.toml"
+
+
+class HttpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    """Address of the API and web UI; 127.0.0.1 unless you mean to expose it."""
+    port: int = Field(8000, ge=0, le=65535)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_body_bytes: int = Field(32 << 20, ge=1024)
+    """Largest ingest request accepted; bigger ones get 413."""
+
+
+class SyslogSettings(BaseModel):
+    host: str = "127.0.0.1"
+    udp_port: int | None = Field(5514, ge=0, le=65535)
+    """None turns the receiver off."""
+    tcp_port: int | None = Field(5514, ge=0, le=65535)
+    tls_port: int | None = Field(None, ge=0, le=65535)
+    """Syslog over TLS (RFC 5425, usually 6514); needs ``tls_cert`` and ``tls_key``."""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_message_bytes: int = Field(64 << 10, ge=256)
+
+
+class FileInput(BaseModel):
+    path: str
+    """A file, or a glob pattern such as ``/var/log/*.log``."""
+    format: str = "syslog"
+    """The parser name (``watchkeeper hunt --list-formats`` shows them)."""
+
+
+class PipelineSettings(BaseModel):
+    batch_size: int = Field(20_000, ge=1)
+    """Events per micro-batch at most; bigger batches cost less per event."""
+    max_latency_ms: int = Field(200, ge=1)
+    """A batch is cut after this long even if it is small: the bound on added latency."""
+    spool_max_backlog_mb: int = Field(1024, ge=1)
+    """Bytes received and not yet stored beyond which receivers push back (429, TCP pause)."""
+    fsync: bool = True
+    """Acknowledge only after the spool is on disk. Turn off only for throwaway tests."""
+
+
+class RulesSettings(BaseModel):
+    paths: list[Path] = Field(default_factory=list)
+    """Folders and files of Sigma rules, loaded at start and reloaded when they change."""
+    mappings: list[Path] = Field(default_factory=list)
+    placeholders: Path | None = None
+    reload_interval_s: float = Field(2.0, gt=0)
+
+
+class RetentionSettings(BaseModel):
+    default_days: int = Field(30, ge=1)
+    per_dataset: dict[str, int] = Field(default_factory=dict)
+    """Days to keep per ``event.dataset``, e.g. ``{"windows.sysmon" = 90}``."""
+    interval_minutes: int = Field(60, ge=1)
+
+
+class AlertSettings(BaseModel):
+    group_by: list[str] = Field(default_factory=list)
+    """Default grouping of a rule's alerts; empty = one alert per matching event."""
+    window_s: int = Field(3600, ge=1)
+    """How long a group stays open for new matches (counted into the same alert)."""
+
+
+class Settings(BaseSettings):
+    """Everything ``serve`` needs; see ``docs/configuration.md``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WATCHKEEPER_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Path("watchkeeper-data")
+    state_url: str | None = None
+    """SQLAlchemy URL of the state database; default SQLite in the data folder."""
+    events_url: str | None = None
+    """Where events are stored; default Parquet files in the data folder."""
+    secure_cookies: bool | None = None
+    """Mark session cookies Secure; default: when HTTP TLS is on."""
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    syslog: SyslogSettings = Field(default_factory=SyslogSettings)
+    files: list[FileInput] = Field(default_factory=list)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    rules: RulesSettings = Field(default_factory=RulesSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @property
+    def resolved_state_url(self) -> str:
+        return self.state_url or f"sqlite:///{(self.data_dir / 'state.db').resolve()}"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+    @property
+    def events_dir(self) -> Path:
+        return self.data_dir / "events"
+
+    @property
+    def cookies_secure(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.http.tls_cert is not None
+
+
+def load_settings(path: Path | None, **overrides: Any) -> Settings:
+    """Settings from ``path`` (a TOML file; None = defaults), ``WATCHKEEPER_*`` variables
+    and ``overrides`` (command-line options), later ones winning. A relative
+    ``data_dir`` in the file is taken relative to the file."""
+    if path is not None and not path.is_file():
+        raise UsageError(f"no configuration file at {path} (create one with 'watchkeeper init')")
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if path is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls))
+            return tuple(sources)
+
+    try:
+        settings = _FromFile(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise UsageError(f"invalid configuration: {problems}", location=str(path or "")) from None
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot read configuration: {error}", location=str(path or "")) from None
+    plain = Settings.model_validate(settings.model_dump())
+    if path is not None and not plain.data_dir.is_absolute() and "data_dir" not in overrides:
+        plain.data_dir = (path.parent / plain.data_dir).resolve()
+    return plain
+

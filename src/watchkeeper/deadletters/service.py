@@ -1,0 +1,137 @@
+"""Putting input aside with its reason, listing it, and sending it through again."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from watchkeeper.audit.service import AuditLog
+from watchkeeper.deadletters.model import DeadLetterRow
+from watchkeeper.errors import ConflictError, NotFoundError, UsageError
+from watchkeeper.state.db import StateDB
+
+PREVIEW_BYTES = 2048
+Replayer = Callable[[str, str, bytes], int]
+"""(source type, origin, raw) → spool sequence number: how a replay re-enters the pipeline."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """One record the pipeline could not parse."""
+
+    origin: str
+    source_type: str
+    reason: str
+    location: str
+    spool_seq: int
+    raw: bytes
+
+
+def letter_dict(row: DeadLetterRow, *, full: bool = False) -> dict[str, Any]:
+    raw = row.raw if full else row.raw[:PREVIEW_BYTES]
+    return {
+        "id": row.id,
+        "at": row.at,
+        "receiver": row.receiver,
+        "origin": row.origin,
+        "source_type": row.source_type,
+        "reason": row.reason,
+        "location": row.location,
+        "size": len(row.raw),
+        "raw": raw.decode("utf-8", "replace"),
+        "raw_base64": base64.b64encode(raw).decode() if full else None,
+        "replayed_at": row.replayed_at,
+        "replayed_by": row.replayed_by,
+    }
+
+
+class DeadLetters:
+    """The state-backed dead-letter store; receivers see it as a ``DeadLetterSink``."""
+
+    def __init__(self, db: StateDB, audit: AuditLog) -> None:
+        self.db = db
+        self.audit = audit
+
+    def put(self, receiver: str, origin: str, reason: str, raw: bytes) -> None:
+        with self.db.session() as session:
+            session.add(DeadLetterRow(receiver=receiver, origin=origin, reason=reason, raw=raw))
+
+    def put_rejected(self, session: Session, rejected: Sequence[Rejected]) -> int:
+        """Records of a batch, in the batch's transaction; those already kept (a replayed
+        batch) are not kept twice. Returns how many were new."""
+        if not rejected:
+            return 0
+        keys = [(r.spool_seq, r.location) for r in rejected]
+        known = set(
+            session.execute(
+                select(DeadLetterRow.spool_seq, DeadLetterRow.location).where(
+                    tuple_(DeadLetterRow.spool_seq, DeadLetterRow.location).in_(keys)
+                )
+            ).tuples()
+        )
+        fresh = [r for r in rejected if (r.spool_seq, r.location) not in known]
+        session.add_all(
+            DeadLetterRow(
+                receiver="pipeline",
+                origin=r.origin,
+                source_type=r.source_type,
+                reason=r.reason,
+                location=r.location,
+                spool_seq=r.spool_seq,
+                raw=r.raw,
+            )
+            for r in fresh
+        )
+        return len(fresh)
+
+    def list(
+        self, limit: int = 50, offset: int = 0, pending_only: bool = False
+    ) -> tuple[list[dict[str, Any]], int]:
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise UsageError("limit must be 1–1000 and offset ≥ 0")
+        query = select(DeadLetterRow)
+        if pending_only:
+            query = query.where(DeadLetterRow.replayed_at.is_(None))
+        with self.db.session() as session:
+            total = session.execute(
+                select(func.count()).select_from(query.subquery())
+            ).scalar_one()
+            rows = session.execute(
+                query.order_by(DeadLetterRow.id.desc()).limit(limit).offset(offset)
+            ).scalars()
+            return [letter_dict(row) for row in rows], int(total)
+
+    def get(self, letter_id: int) -> dict[str, Any]:
+        with self.db.session() as session:
+            return letter_dict(_row(session, letter_id), full=True)
+
+    def replay(
+        self, letter_id: int, actor: str, replayer: Replayer, source_type: str | None = None
+    ) -> dict[str, Any]:
+        """Send the raw input through the pipeline again, as ``source_type`` if given
+        (after fixing a wrong type); a record that fails again comes back as a new letter."""
+        with self.db.session() as session:
+            row = _row(session, letter_id)
+            if row.replayed_at is not None:
+                raise ConflictError(f"dead letter {letter_id} was already replayed")
+            chosen = source_type or row.source_type or "auto"
+            seq = replayer(chosen, f"replay:{letter_id}", row.raw)
+            row.replayed_at, row.replayed_by = datetime.now(UTC), actor
+            self.audit.append(
+                session, actor, "deadletter.replay", "dead_letter", str(letter_id),
+                None, {"source_type": chosen, "spool_seq": seq},
+            )
+            return letter_dict(row)
+
+
+def _row(session: Session, letter_id: int) -> DeadLetterRow:
+    row = session.get(DeadLetterRow, letter_id)
+    if row is None:
+        raise NotFoundError(f"no dead letter {letter_id}")
+    return row

@@ -1,0 +1,1 @@
+"""The live pipeline: spool → parse → normalize → enrich → detect → alerts → store."""

@@ -1,0 +1,247 @@
+"""The pipeline loop: micro-batches from the spool through every stage to the stores.
+
+Order of commits, which is what makes a crash at any point harmless:
+
+1. alerts and dead letters of the batch, in one state transaction — idempotent by
+   (rule, event id) and (spool seq, location), so a replay adds nothing twice;
+2. the events, in one atomic write to the event store, whose highest stored spool
+   sequence number is the pipeline's checkpoint;
+3. the spool is told it may drop what is now stored.
+
+After a crash the loop starts again after the event store's checkpoint: a batch whose
+alerts were written but whose events were not is processed again, adding its events
+and no alert.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import polars as pl
+
+from watchkeeper.alerts.writer import AlertWriter, Grouping, match_columns
+from watchkeeper.deadletters.service import DeadLetters, Rejected
+from watchkeeper.events.enrich import AssetEnricher
+from watchkeeper.events.normalize import Normalizer
+from watchkeeper.ingest.spool import Chunk, Spool
+from watchkeeper.ops.metrics import Metrics
+from watchkeeper.pipeline.decode import EVENT_ID, INGESTED, Decoded, Decoder
+from watchkeeper.rules.service import RuleService
+from watchkeeper.state.db import StateDB
+from watchkeeper.store.base import EventStore
+
+log = logging.getLogger(__name__)
+BYTES_PER_EVENT = 400
+"""A guess used to cut batches by size before parsing: the batch size in bytes."""
+RETRY_DELAY_S = 1.0
+ATTEMPTS = 3
+"""Tries of a failing batch before its chunks are run one by one and the failing ones
+are put aside as dead letters: one poisonous input must not stop the pipeline."""
+
+
+class AssetSource(Protocol):
+    """Where enrichment reads the asset table from (the asset service)."""
+
+    @property
+    def version(self) -> int: ...
+    def frame(self) -> pl.DataFrame: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    first_seq: int
+    last_seq: int
+    events: int
+    matches: int
+    alerts: int
+    rejected: int
+
+
+class Pipeline:
+    """Runs in its own thread; :meth:`process` also runs one batch on demand (tests, import)."""
+
+    def __init__(
+        self,
+        *,
+        spool: Spool,
+        store: EventStore,
+        db: StateDB,
+        rules: RuleService,
+        decoder: Decoder,
+        normalizer: Normalizer,
+        assets: AssetSource,
+        dead_letters: DeadLetters,
+        metrics: Metrics,
+        batch_size: int = 20_000,
+        max_latency_s: float = 0.2,
+    ) -> None:
+        self.spool, self.store, self.db, self.rules = spool, store, db, rules
+        self.decoder, self.normalizer, self.dead_letters = decoder, normalizer, dead_letters
+        self.metrics = metrics
+        self.assets = assets
+        self.batch_bytes = batch_size * BYTES_PER_EVENT
+        self.max_latency_s = max_latency_s
+        self.position = max(store.committed_seq(), 0)
+        """The highest spool seq whose events are stored (spool seqs start at 1)."""
+        self.writer = AlertWriter()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._asset_frame: tuple[int, AssetEnricher] | None = None
+        self.processed = threading.Condition()
+
+    # running ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.spool.release(self.position)
+        self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, drain_timeout_s: float = 10.0) -> None:
+        """Process what has arrived (for up to ``drain_timeout_s``), then stop."""
+        deadline = time.monotonic() + drain_timeout_s
+        while self.running and self.spool.last_seq() > self.position:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def wait_for(self, seq: int, timeout_s: float = 10.0) -> bool:
+        """Block until everything up to spool sequence ``seq`` is stored."""
+        with self.processed:
+            return self.processed.wait_for(lambda: self.position >= seq, timeout=timeout_s)
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            chunks: list[Chunk] = []
+            try:
+                chunks = self._gather()
+                if chunks and failures >= ATTEMPTS:
+                    self._one_by_one(chunks)
+                elif chunks:
+                    self.process(chunks)
+                failures = 0
+            except Exception:
+                # the batch stays in the spool and is tried again; nothing is acknowledged
+                # twice and nothing is lost, but the error must be seen
+                log.exception("batch failed, retrying", extra={"after_seq": self.position})
+                self.metrics.batch_errors.inc()
+                failures += 1
+                self._stop.wait(RETRY_DELAY_S)
+
+    def _one_by_one(self, chunks: Sequence[Chunk]) -> None:
+        for chunk in chunks:
+            try:
+                self.process([chunk])
+            except Exception as error:
+                log.exception("chunk put aside", extra={"seq": chunk.seq})
+                reason = f"processing failed: {type(error).__name__}: {error}"
+                with self.db.session() as session:
+                    self.dead_letters.put_rejected(session, [Rejected(
+                        chunk.origin, chunk.source_type, reason[:2000], "chunk", chunk.seq,
+                        chunk.payload)])
+                self.store.write(pl.DataFrame(), chunk.seq, chunk.seq)
+                self._advance(chunk.seq)
+
+    def _gather(self) -> list[Chunk]:
+        if not self.spool.wait(self.position, timeout=0.25):
+            return []
+        chunks = self.spool.read(self.position, self.batch_bytes)
+        if not chunks:
+            return []
+        started = time.monotonic()
+        size = sum(len(c.payload) for c in chunks)
+        while size < self.batch_bytes and not self._stop.is_set():
+            remaining = self.max_latency_s - (time.monotonic() - started)
+            if remaining <= 0 or not self.spool.wait(chunks[-1].seq, timeout=remaining):
+                break
+            more = self.spool.read(chunks[-1].seq, self.batch_bytes - size)
+            chunks.extend(more)
+            size += sum(len(c.payload) for c in more)
+        return chunks
+
+    # one batch ---------------------------------------------------------------------------
+
+    def process(self, chunks: Sequence[Chunk]) -> BatchResult:
+        first, last = chunks[0].seq, chunks[-1].seq
+        stage = self.metrics.stage_seconds
+        with stage.labels("parse").time():
+            decoded = self.decoder.decode(chunks)
+        frame = decoded.frame
+        for source_type, count in decoded.events_by_type.items():
+            self.metrics.events_in.labels(source_type).inc(count)
+        if frame.height:
+            with stage.labels("normalize").time():
+                frame = self._enricher().apply(self.normalizer.apply(frame))
+        active = self.rules.active
+        with stage.labels("detect").time():
+            found = active.engine.evaluate(frame.drop(EVENT_ID, INGESTED)) if frame.height \
+                else None
+        matches = _matches(frame, found, [*active.groupings.values(), active.default_grouping])
+        with stage.labels("alerts").time(), self.db.session() as session:
+            stats = self.writer.record(session, matches, active.rules, active.grouping)
+            self.dead_letters.put_rejected(session, decoded.rejected)
+        now = datetime.now(UTC)
+        if stats.created and matches.height:
+            ingested = matches[INGESTED].min()
+            if isinstance(ingested, datetime):
+                self.metrics.alert_latency.observe((now - ingested).total_seconds())
+        with stage.labels("store").time():
+            self.store.write(frame, first, last)
+        self._advance(last)
+        self._count(chunks, frame.height, matches.height, stats.created, decoded)
+        return BatchResult(first, last, frame.height, matches.height, stats.created,
+                           len(decoded.rejected))
+
+    def _advance(self, last: int) -> None:
+        self.spool.release(last)
+        with self.processed:
+            self.position = last
+            self.processed.notify_all()
+
+    def _enricher(self) -> AssetEnricher:
+        version = self.assets.version
+        if self._asset_frame is None or self._asset_frame[0] != version:
+            self._asset_frame = (version, AssetEnricher(self.assets.frame()))
+        return self._asset_frame[1]
+
+    def _count(
+        self, chunks: Sequence[Chunk], events: int, matches: int, alerts: int, decoded: Decoded
+    ) -> None:
+        m = self.metrics
+        m.batches.inc()
+        m.events_stored.inc(events)
+        m.matches.inc(matches)
+        m.records_rejected.inc(len(decoded.rejected))
+        m.spool_backlog.set(self.spool.backlog_bytes)
+        m.rules_loaded.set(len(self.rules.active.rules))
+        oldest = chunks[0].received
+        m.lag.set(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
+        if alerts:
+            m.alerts_created.inc(alerts)
+
+
+def _matches(
+    frame: pl.DataFrame, found: pl.DataFrame | None, groupings: Sequence[Grouping]
+) -> pl.DataFrame:
+    """The matching events' columns the alert writer reads, one row per (rule, event)."""
+    wanted = match_columns(groupings)
+    schema = {name: frame.schema.get(name, pl.String) for name in wanted}
+    if found is None or found.height == 0:
+        return pl.DataFrame(schema={"rule": pl.UInt32, **schema})
+    present = [name for name in wanted if name in frame.columns]
+    picked = frame.select(present)[found["row"]]
+    missing = [pl.lit(None, dtype=pl.String).alias(n) for n in wanted if n not in frame.columns]
+    return picked.with_columns(*missing, found["rule"].alias("rule"))

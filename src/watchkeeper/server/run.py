@@ -1,0 +1,162 @@
+"""``watchkeeper serve``: the API and web UI, the receivers, the pipeline and the schedules,
+in one process.
+
+Stopping (Ctrl-C or SIGTERM): the web server stops taking requests, the receivers stop
+and write what they took to the spool, the pipeline stores what the spool holds (up to
+a deadline; the rest stays in the spool for the next start), then everything closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import uvicorn
+
+from watchkeeper.api.app import create_app
+from watchkeeper.config import Settings
+from watchkeeper.errors import UsageError
+from watchkeeper.ingest.syslog import BoundPorts, SyslogServer, server_tls_context
+from watchkeeper.ingest.tail import FileTailer, TailSource
+from watchkeeper.server.services import Services
+
+log = logging.getLogger(__name__)
+COMPACT_EVERY_S = 60.0
+
+
+@dataclass
+class Running:
+    """What a started server listens on (tests read the ports bound to port 0)."""
+
+    services: Services
+    syslog: BoundPorts
+    http_port: int
+
+
+class Server:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.services = Services.open(settings)
+        self.syslog = SyslogServer(
+            self.services.spool,
+            host=settings.syslog.host,
+            udp_port=settings.syslog.udp_port,
+            tcp_port=settings.syslog.tcp_port,
+            tls_port=settings.syslog.tls_port,
+            tls=_syslog_tls(settings),
+            dead_letters=self.services.dead_letters,
+            max_message_bytes=settings.syslog.max_message_bytes,
+        )
+        self.services.receiver_counts.update(self.syslog.counters)
+        self.tailer = (
+            FileTailer(
+                self.services.spool,
+                [TailSource(item.path, item.format) for item in settings.files],
+                settings.data_dir / "tail-offsets.json",
+            )
+            if settings.files
+            else None
+        )
+        self.app = create_app(self.services)
+        self.http = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host=settings.http.host,
+                port=settings.http.port,
+                ssl_certfile=settings.http.tls_cert,
+                ssl_keyfile=settings.http.tls_key,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                server_header=False,
+            )
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started = asyncio.Event()
+        self.running: Running | None = None
+
+    async def run(self) -> None:
+        """Serve until the web server is told to exit (signal, or :meth:`shutdown`)."""
+        services = self.services
+        try:
+            services.pipeline.start()
+            ports = await self.syslog.start()
+            if self.tailer is not None:
+                self.tailer.start()
+            self._tasks = [
+                asyncio.create_task(self._every(self.settings.rules.reload_interval_s,
+                                                self._reload_rules)),
+                asyncio.create_task(self._every(self.settings.retention.interval_minutes * 60,
+                                                self._retention)),
+                asyncio.create_task(self._every(COMPACT_EVERY_S, self._compact)),
+                asyncio.create_task(self._announce(ports)),
+            ]
+            await self.http.serve()
+        finally:
+            await self._stop()
+
+    def shutdown(self) -> None:
+        self.http.should_exit = True
+
+    async def _announce(self, ports: BoundPorts) -> None:
+        while not self.http.started:
+            await asyncio.sleep(0.02)
+        sockets = [s for server in self.http.servers for s in server.sockets]
+        port = sockets[0].getsockname()[1] if sockets else self.settings.http.port
+        self.running = Running(self.services, ports, port)
+        log.info(
+            "watchkeeper serving",
+            extra={"http": f"{self.settings.http.host}:{port}", "syslog_udp": ports.udp,
+                   "syslog_tcp": ports.tcp, "syslog_tls": ports.tls},
+        )
+        self.started.set()
+
+    async def _stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.syslog.stop()
+        if self.tailer is not None:
+            await asyncio.to_thread(self.tailer.stop)
+        await asyncio.to_thread(self.services.close)
+        log.info("watchkeeper stopped", extra={"stored_seq": self.services.pipeline.position})
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                log.exception("scheduled job failed", extra={"job": job.__name__})
+
+    async def _reload_rules(self) -> None:
+        await asyncio.to_thread(self.services.rules.reload_if_changed)
+
+    async def _retention(self) -> None:
+        retention = self.settings.retention
+        report = await asyncio.to_thread(
+            self.services.store.enforce_retention,
+            datetime.now(UTC), retention.default_days, retention.per_dataset,
+        )
+        if report.total_rows:
+            log.info("retention removed events", extra={"rows": report.total_rows})
+
+    async def _compact(self) -> None:
+        await asyncio.to_thread(self.services.store.compact)
+
+
+def _syslog_tls(settings: Settings) -> ssl.SSLContext | None:
+    syslog = settings.syslog
+    if syslog.tls_port is None:
+        return None
+    if syslog.tls_cert is None or syslog.tls_key is None:
+        raise UsageError("syslog.tls_port needs syslog.tls_cert and syslog.tls_key")
+    return server_tls_context(syslog.tls_cert, syslog.tls_key)
+
+
+def serve(settings: Settings) -> None:
+    asyncio.run(Server(settings).run())

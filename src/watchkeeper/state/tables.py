@@ -1,0 +1,20 @@
+"""Every table of the state database, gathered on one metadata for Alembic and for tests.
+
+Importing a capability's ``model`` module registers its tables on :data:`Base.metadata`;
+a capability with tables adds its module to :data:`MODELS`.
+"""
+
+from __future__ import annotations
+
+from watchkeeper.alerts import model as alerts_model
+from watchkeeper.assets import model as assets_model
+from watchkeeper.audit import model as audit_model
+from watchkeeper.auth import model as auth_model
+from watchkeeper.deadletters import model as deadletters_model
+from watchkeeper.rules import model as rules_model
+from watchkeeper.state.base import Base
+
+MODELS = (auth_model, audit_model, alerts_model, assets_model, rules_model, deadletters_model)
+"""The modules that declare tables."""
+
+metadata = Base.metadata

@@ -1,0 +1,240 @@
+"""The web UI's pages: sign-in, the alert queue, an alert, rules and exceptions, search,
+dead letters. Forms post back with the session's CSRF token; every page checks the
+same permissions as the API route it mirrors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from watchkeeper.alerts.service import AlertFilter
+from watchkeeper.api.deps import ServicesDep, allow, client_ip, session_of
+from watchkeeper.auth.principal import Principal
+from watchkeeper.auth.roles import Permission
+from watchkeeper.auth.sessions import clear_session_cookie, cookie_name, session_cookie
+from watchkeeper.errors import UsageError, WatchkeeperError
+from watchkeeper.search.request import SearchRequest, TimeRange
+from watchkeeper.search.service import SearchResult, run_histogram, run_search
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+RANGES = [("1h", "last hour"), ("24h", "last 24 hours"), ("7d", "last 7 days"),
+          ("30d", "last 30 days"), ("all", "all time")]
+_SPANS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7),
+          "30d": timedelta(days=30)}
+OPEN = ("new", "acknowledged")
+
+
+def mount_static(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/metrics", "/healthz"))
+
+
+def login_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _page(
+    request: Request, name: str, who: Principal | None, **context: Any
+) -> HTMLResponse:
+    services = request.app.state.services
+    found = session_of(request, services) if who is not None else None
+    csrf = found[1].csrf_token if found else ""
+    section = "/" + request.url.path.strip("/").split("/")[0]
+    return templates.TemplateResponse(
+        request, name, {"who": who, "csrf_token": csrf, "section": section, **context}
+    )
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never an open redirect."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/alerts"
+    return target
+
+
+Viewer = Annotated[Principal, Depends(allow(Permission.ALERTS_READ))]
+Triager = Annotated[Principal, Depends(allow(Permission.ALERTS_TRIAGE))]
+RuleReader = Annotated[Principal, Depends(allow(Permission.RULES_READ))]
+RuleManager = Annotated[Principal, Depends(allow(Permission.RULES_MANAGE))]
+Excepter = Annotated[Principal, Depends(allow(Permission.EXCEPTIONS_MANAGE))]
+EventReader = Annotated[Principal, Depends(allow(Permission.EVENTS_READ))]
+LetterReader = Annotated[Principal, Depends(allow(Permission.DEADLETTERS_READ))]
+LetterReplayer = Annotated[Principal, Depends(allow(Permission.DEADLETTERS_REPLAY))]
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/alerts", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/alerts") -> HTMLResponse:
+    return _page(request, "login.html", None, next=_safe_next(next))
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    services: ServicesDep,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form()] = "/alerts",
+) -> Response:
+    try:
+        user = services.auth.authenticate(username, password, client_ip(request))
+    except WatchkeeperError as error:
+        page = _page(request, "login.html", None, next=_safe_next(next), error=error.message)
+        page.status_code = error.http_status
+        return page
+    value, session = services.auth.start_session(user)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    lifetime = int((session.expires_at - session.created_at).total_seconds())
+    response.set_cookie(**session_cookie(value, secure=services.settings.cookies_secure,
+                                         max_age=lifetime))
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, services: ServicesDep, _: Viewer) -> Response:
+    value = request.cookies.get(cookie_name(services.settings.cookies_secure))
+    if value:
+        services.auth.end_session(value)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(**clear_session_cookie(secure=services.settings.cookies_secure))
+    return response
+
+
+@router.get("/alerts")
+def alerts_page(
+    request: Request, services: ServicesDep, who: Viewer, status: str = "open",
+    host: str | None = None,
+) -> HTMLResponse:
+    statuses = {"open": OPEN, "all": ()}.get(status, (status,))
+    alerts, total = services.alerts.list(
+        AlertFilter(status=tuple(statuses), host=host or None, limit=200)
+    )
+    return _page(request, "alerts.html", who, alerts=alerts, total=total, status=status,
+                 host=host, can_triage=who.can(Permission.ALERTS_TRIAGE))
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(request: Request, alert_id: int, services: ServicesDep,
+               who: Viewer) -> HTMLResponse:
+    alert = services.alerts.get(alert_id)
+    events: list[str] = []
+    if who.can(Permission.EVENTS_READ):
+        frame = services.store.get(alert["event_ids"][:20])
+        events = [
+            json.dumps({k: v for k, v in row.items() if v is not None}, default=str, indent=1)
+            for row in frame.to_dicts()
+        ]
+    return _page(request, "alert.html", who, alert=alert, events=events,
+                 can_triage=who.can(Permission.ALERTS_TRIAGE))
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge(alert_id: int, services: ServicesDep, who: Triager) -> Response:
+    services.alerts.acknowledge(alert_id, who.actor)
+    return RedirectResponse("/alerts", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/close")
+def close(
+    alert_id: int, services: ServicesDep, who: Triager,
+    verdict: Annotated[str, Form()], note: Annotated[str | None, Form(max_length=10_000)] = None,
+) -> Response:
+    services.alerts.close(alert_id, who.actor, verdict, note or None)
+    return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
+
+
+@router.get("/rules")
+def rules_page(request: Request, services: ServicesDep, who: RuleReader) -> HTMLResponse:
+    active = services.rules.active
+    return _page(
+        request, "rules.html", who, rules=services.rules.describe(), active=len(active.rules),
+        loaded=len(active.loaded), failed=active.failed, exceptions=services.rules.exceptions(),
+        can_manage=who.can(Permission.RULES_MANAGE),
+        can_except=who.can(Permission.EXCEPTIONS_MANAGE),
+    )
+
+
+@router.post("/rules/{rule_id}/{action}")
+def switch_rule(rule_id: str, action: str, services: ServicesDep, who: RuleManager) -> Response:
+    if action not in ("enable", "disable"):
+        raise UsageError(f"unknown action {action!r}")
+    services.rules.set_rule(rule_id, who.actor, enabled=action == "enable")
+    return RedirectResponse("/rules", status_code=303)
+
+
+@router.post("/rules/exceptions")
+def add_exception(
+    services: ServicesDep, who: Excepter,
+    reason: Annotated[str, Form(max_length=2000)], match: Annotated[str, Form(max_length=20_000)],
+    rules: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    try:
+        detection = json.loads(match)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"match is not valid JSON: {error}") from None
+    names = [r.strip() for r in rules.split(",") if r.strip()] or None
+    services.rules.add_exception(who.actor, names, reason, detection)
+    return RedirectResponse("/rules", status_code=303)
+
+
+@router.post("/rules/exceptions/{exception_id}/delete")
+def delete_exception(exception_id: int, services: ServicesDep, who: Excepter) -> Response:
+    services.rules.delete_exception(exception_id, who.actor)
+    return RedirectResponse("/rules", status_code=303)
+
+
+@router.get("/search")
+async def search_page(
+    request: Request, services: ServicesDep, who: EventReader, q: str = "", range: str = "24h"
+) -> HTMLResponse:
+    span = _SPANS.get(range)
+    now = datetime.now(UTC)
+    search = SearchRequest(query=q, time=TimeRange(now - span if span else None, None), limit=100)
+    result: SearchResult | None = None
+    bars: list[dict[str, Any]] = []
+    error = None
+    try:
+        result = await run_in_threadpool(run_search, services.store, search)
+        if result.kind == "rows":
+            closed = SearchRequest(query=q, time=TimeRange(search.time.start, now)) if span \
+                else search
+            found = await run_in_threadpool(run_histogram, services.store, closed, 60)
+            peak = max((b["count"] for b in found), default=0) or 1
+            bars = [{**b, "height": round(100 * b["count"] / peak)} for b in found]
+    except UsageError as problem:
+        error = str(problem)
+    return _page(request, "search.html", who, q=q, range=range, ranges=RANGES, result=result,
+                 histogram=bars, error=error)
+
+
+@router.get("/dead-letters")
+def letters_page(request: Request, services: ServicesDep, who: LetterReader) -> HTMLResponse:
+    letters, total = services.dead_letters.list(200, 0)
+    return _page(request, "deadletters.html", who, letters=letters, total=total,
+                 can_replay=who.can(Permission.DEADLETTERS_REPLAY))
+
+
+@router.post("/dead-letters/{letter_id}/replay")
+def replay_letter(letter_id: int, services: ServicesDep, who: LetterReplayer) -> Response:
+    services.dead_letters.replay(letter_id, who.actor, services.replay)
+    return RedirectResponse("/dead-letters", status_code=303)
