@@ -2,9 +2,11 @@
 
     python benchmarks/bench_search.py [--events 10000000] [--batch 100000] [--repeat 5]
         [--dir DIR] [--keep] [--threads 2] [--memory-limit 1GB] [--no-original]
+        [--compact-min-files 16]
 
 Generates Windows- and syslog-shaped events with Polars (hosts, users, processes with
-paths and command lines, source addresses, Windows event ids, a raw record), writes them
+paths and command lines, source addresses, Windows event ids, a raw record; ids shaped as
+the pipeline makes them, ``<spool seq:012x>-<offset>``), writes them
 through ``ParquetEventStore.write`` in batches as the server does, compacts, then times,
 as medians over ``--repeat`` runs:
 
@@ -89,7 +91,7 @@ def generate(total: int, batch: int, seed: int, original: bool) -> Iterator[pl.D
         security = pl.Series(EVENT_IDS["windows.security"]).gather(rng.integers(0, 5, n))
         frame = pl.DataFrame({
             "@timestamp": pl.Series(micros).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
-            "event.id": pl.Series(np.arange(start, start + n)).cast(pl.String),
+            "event.id": pl.Series(np.arange(n)).cast(pl.String),
             "event.dataset": pl.Series(DATASETS).gather(dataset),
             "host.name": hosts.gather(rng.integers(0, len(hosts), n)),
             "user.name": users.gather(rng.integers(0, len(users), n)),
@@ -102,7 +104,7 @@ def generate(total: int, batch: int, seed: int, original: bool) -> Iterator[pl.D
         })
         ingested = START + timedelta(microseconds=int(DAY_US * (start + n - 1) // total))
         frame = frame.with_columns(
-            pl.format("evt-{}", "event.id").alias("event.id"),
+            (pl.lit(f"{start // batch:012x}-") + pl.col("event.id")).alias("event.id"),
             pl.lit(ingested).cast(pl.Datetime("us", "UTC")).alias("event.ingested"),
             pl.lit("tcp://10.0.0.1:514").alias("log.file.path"),
             pl.int_range(start, start + n, dtype=pl.Int64).alias("log.offset"),
@@ -140,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="1GB")
     parser.add_argument("--no-original", action="store_true", help="no event.original")
+    parser.add_argument("--compact-min-files", type=int, default=16,
+                        help="the store's setting: similar files merged at once")
     args = parser.parse_args(argv)
     work_dir = args.dir or Path(tempfile.mkdtemp(prefix="watchkeeper-bench-"))
     root = work_dir / "events"
@@ -155,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, root: Path) -> None:
     settings = {"memory_limit": args.memory_limit, "threads": args.threads}
-    store = ParquetEventStore(root, **settings)
+    store = ParquetEventStore(root, compact_min_files=args.compact_min_files, **settings)
     generated = written = 0.0
     began = time.perf_counter()
     batches = generate(args.events, args.batch, args.seed, not args.no_original)
@@ -185,9 +189,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
     merged = store.compact()
     compacted = time.perf_counter() - tick
     files_after = len(list(root.glob("day=*/part-*.parquet")))
-    print(f"compact: {merged} files merged in {compacted:.1f} s "
-          f"({args.events / compacted:,.0f} events/s, sorted by time), {files_after} file(s) "
-          f"left, {size_of(root) / 1e6:,.0f} MB ({size_of(root) / args.events:.0f} B/event)")
+    print(f"compact: {merged} files merged in {compacted:.1f} s, {files_after} file(s) left, "
+          f"{size_of(root) / 1e6:,.0f} MB ({size_of(root) / args.events:.0f} B/event)")
     print(f"all stored: {store.count() == args.events}; "
           f"build time {time.perf_counter() - began:.0f} s")
 
@@ -200,7 +203,9 @@ def run(args: argparse.Namespace, root: Path) -> None:
     print(f"reference: DuckDB table in memory, loaded in {time.perf_counter() - tick:.1f} s")
 
     hour = START + timedelta(hours=13)
-    some_ids = [f"evt-{i}" for i in range(0, args.events, max(1, args.events // 20))][:20]
+    batches_written = -(-args.events // args.batch)
+    some_ids = [f"{b * batches_written // 20:012x}-{b * 997 % min(args.batch, args.events)}"
+                for b in range(20)]
     queries: list[tuple[str, str, list[object]]] = [
         ("field filter, newest 100",
          'SELECT * FROM events WHERE lower("process.name") = ? ORDER BY "@timestamp" DESC '

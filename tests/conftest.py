@@ -1,3 +1,3 @@
 """Fixtures shared by every test folder."""
 
-pytest_plugins = ["tests.statefixtures"]
+pytest_plugins = ["tests.statefixtures", "tests.serverfixtures"]

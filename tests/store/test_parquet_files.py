@@ -283,3 +283,17 @@ def test_bad_settings_are_refused(tmp_path: Path) -> None:
         ParquetEventStore(tmp_path / "b", threads=0)
     with pytest.raises(UsageError, match="engine settings"):
         ParquetEventStore(tmp_path / "c", memory_limit="lots")
+
+
+def test_a_failed_write_stores_nothing_and_can_be_retried(parquet: ParquetEventStore) -> None:
+    blocker = parquet.root / "day=2025-03-01"
+    blocker.write_text("not a folder")
+    with pytest.raises(WatchkeeperError, match="cannot store the batch") as caught:
+        parquet.write(events(["a"]), 0, 0)
+    assert caught.value.location == str(parquet.root)
+    assert parquet.committed_seq() == -1
+    blocker.unlink()
+    parquet.write(events(["a"]), 0, 0)
+    assert (parquet.committed_seq(), parquet.count()) == (0, 1)
+    assert [p.name for p in blocker.iterdir()] == [
+        "part-0000000000000000-0000000000000000.parquet"]

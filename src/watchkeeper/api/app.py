@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(services: Services) -> FastAPI:
-    from watchkeeper.api import alerts, assets, audit, auth, deadletters, events, ingest, rules
     import watchkeeper.web.pages as pages
+    from watchkeeper.api import alerts, assets, audit, auth, deadletters, events, ingest, rules
 
     app = FastAPI(
         title="Watchkeeper",

@@ -171,5 +171,6 @@ def import_(config: Path | None, paths: tuple[Path, ...], log_format: str | None
 
 def _server_url(settings: Settings) -> str:
     scheme = "https" if settings.http.tls_cert else "http"
-    host = settings.http.host if settings.http.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    wildcard = settings.http.host in ("0.0.0.0", "::")  # noqa: S104 - read, not bound
+    host = "127.0.0.1" if wildcard else settings.http.host
     return f"{scheme}://{host}:{settings.http.port}"

@@ -68,13 +68,14 @@ class DeadLetters:
         if not rejected:
             return 0
         keys = [(r.spool_seq, r.location) for r in rejected]
-        known = set(
-            session.execute(
+        known = {
+            (seq, location)
+            for seq, location in session.execute(
                 select(DeadLetterRow.spool_seq, DeadLetterRow.location).where(
                     tuple_(DeadLetterRow.spool_seq, DeadLetterRow.location).in_(keys)
                 )
-            ).tuples()
-        )
+            )
+        }
         fresh = [r for r in rejected if (r.spool_seq, r.location) not in known]
         session.add_all(
             DeadLetterRow(

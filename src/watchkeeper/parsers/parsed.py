@@ -44,7 +44,8 @@ class ParsedEventsParser(Parser):
         try:
             frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
         except pl.exceptions.PolarsError as error:
-            yield ParsedChunk(pl.DataFrame(), [Skip(source, "chunk", f"not parsed events: {error}")])
+            skip = Skip(source, "chunk", f"not parsed events: {error}")
+            yield ParsedChunk(pl.DataFrame(), [skip])
             return
         casts = []
         for name in frame.columns:

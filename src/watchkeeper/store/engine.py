@@ -104,6 +104,16 @@ def files_view_sql(files: Sequence[Path]) -> str:
     )
 
 
+def create_view(cursor: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> None:
+    """The cursor's ``events`` view over ``files``; I/O errors pass through (retry)."""
+    try:
+        cursor.execute(files_view_sql(files))
+    except duckdb.IOException:
+        raise
+    except duckdb.Error as err:
+        raise WatchkeeperError(f"cannot read the event files: {err}") from err
+
+
 def check_select(cursor: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Refuse anything but a single SELECT (or EXPLAIN of one)."""
     try:

@@ -14,7 +14,8 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
@@ -28,7 +29,7 @@ from watchkeeper.store import maintenance
 from watchkeeper.store.base import RetentionReport
 from watchkeeper.store.catalog import Catalog
 from watchkeeper.store.columns import batch_day, prepare
-from watchkeeper.store.engine import COUNT_SQL, GET_SQL, Database, files_view_sql, run_select
+from watchkeeper.store.engine import COUNT_SQL, GET_SQL, Database, create_view, run_select
 from watchkeeper.store.layout import (
     LOCK,
     SPILL,
@@ -61,7 +62,7 @@ class ParquetEventStore:
 
     def __init__(
         self,
-        root: Path,
+        root: Path | str,
         *,
         memory_limit: str = "1GB",
         threads: int = 2,
@@ -114,11 +115,14 @@ class ParquetEventStore:
                     f"(up to {self._committed}); replay from {self._committed + 1}",
                     location=str(self.root))
             frame = prepare(batch)
-            if frame.height:
-                target = day_dir(self.root, batch_day(frame)) / part_name(first_seq, last_seq)
-                write_atomic(target, lambda temp: frame.write_parquet(temp, compression="zstd"))
-            else:
-                self._save_checkpoint(last_seq)
+            with self._failing("cannot store the batch"):
+                if frame.height:
+                    day = batch_day(frame)
+                    target = day_dir(self.root, day) / part_name(first_seq, last_seq)
+                    write_atomic(target, lambda temp: frame.write_parquet(temp,
+                                                                          compression="zstd"))
+                else:
+                    self._save_checkpoint(last_seq)
             self._committed = last_seq
 
     def committed_seq(self) -> int:
@@ -137,7 +141,8 @@ class ParquetEventStore:
             cursor = self._db.cursor()
             try:
                 for group in groups:
-                    maintenance.merge(cursor, self.root, group)
+                    with self._failing(f"cannot merge {len(group)} files of {group[0].day}"):
+                        maintenance.merge(cursor, self.root, group)
             finally:
                 cursor.close()
             return sum(len(group) for group in groups)
@@ -156,7 +161,8 @@ class ParquetEventStore:
                 by_day = sorted(snapshot.files, key=lambda file: (file.day, file.first))
                 for day, same_day in groupby(by_day, key=lambda file: file.day):
                     if policy.may_expire(day):
-                        self._expire_day(cursor, policy, list(same_day), tally)
+                        with self._failing(f"cannot expire the events of {day}"):
+                            self._expire_day(cursor, policy, list(same_day), tally)
             finally:
                 cursor.close()
         return tally.report()
@@ -200,6 +206,14 @@ class ParquetEventStore:
             write_checkpoint(self.root, seq)
             self._checkpoint = seq
 
+    @contextmanager
+    def _failing(self, what: str) -> Iterator[None]:
+        """Disk and engine failures of the writer as Watchkeeper errors (disk full…)."""
+        try:
+            yield
+        except (OSError, duckdb.Error, pl.exceptions.PolarsError) as err:
+            raise WatchkeeperError(f"{what}: {err}", location=str(self.root)) from err
+
     def _stored_seq(self) -> int:
         return max([self._checkpoint, *(file.last for file in scan(self.root))])
 
@@ -222,7 +236,7 @@ class ParquetEventStore:
         self._catalog.columns(files)
         cursor = self._db.cursor()
         try:
-            cursor.execute(files_view_sql([file.path for file in files]))
+            create_view(cursor, [file.path for file in files])
             return run_select(cursor, sql, params)
         finally:
             cursor.close()

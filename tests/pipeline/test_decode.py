@@ -1,0 +1,69 @@
+"""Spool chunks to events: ids that a replay reproduces, and what no parser could read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from watchkeeper.parsers import default_registry
+from watchkeeper.pipeline.decode import Decoder, raw_record
+
+LINE = b"<38>Nov 29 16:40:01 web01 sshd[123]: Failed password for root from 203.0.113.9\n"
+
+
+@dataclass
+class FakeChunk:
+    seq: int
+    payload: bytes
+    source_type: str = "syslog"
+    origin: str = "syslog+tcp://10.0.0.5:5000"
+    received: datetime = datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def decode(*chunks: FakeChunk):  # type: ignore[no-untyped-def]
+    return Decoder(default_registry()).decode(list(chunks))
+
+
+def test_event_ids_come_from_the_chunk_and_the_offset() -> None:
+    first = decode(FakeChunk(7, LINE + LINE), FakeChunk(8, LINE)).frame
+    again = decode(FakeChunk(7, LINE + LINE), FakeChunk(8, LINE)).frame
+    ids = first["event.id"].to_list()
+    assert ids == again["event.id"].to_list()
+    assert len(set(ids)) == 3, "identical lines are still distinct events"
+    assert ids[0].startswith("000000000007-")
+    assert ids[2].startswith("000000000008-")
+    assert first["event.ingested"].to_list() == [datetime(2026, 11, 29, tzinfo=UTC)] * 3
+    assert first["log.file.path"].to_list() == ["syslog+tcp://10.0.0.5:5000"] * 3
+    assert first["event.original"][0] == LINE.decode().rstrip("\n")
+
+
+def test_a_bad_record_is_rejected_with_its_bytes_and_the_rest_kept() -> None:
+    body = (b'{"EventID": 1, "Channel": "Security"}\n{broken\n'
+            b'{"EventID": 2, "Channel": "Security"}\n')
+    found = decode(FakeChunk(3, body, source_type="winlog-json"))
+    assert found.frame.height == 2
+    [rejected] = found.rejected
+    assert (rejected.raw, rejected.spool_seq, rejected.location) == (b"{broken", 3, "line 2")
+    assert rejected.source_type == "winlog-json"
+
+
+def test_unknown_source_type_and_unclaimed_input_are_rejected_whole() -> None:
+    found = decode(FakeChunk(1, b"whatever", source_type="nope"),
+                   FakeChunk(2, b"\x00\x01\x02 binary", source_type="auto"))
+    assert found.frame.height == 0
+    assert found.rejected[0].reason.startswith("unknown log format 'nope'")
+    assert found.rejected[1].reason == "no parser claims it"
+    assert [r.raw for r in found.rejected] == [b"whatever", b"\x00\x01\x02 binary"]
+
+
+def test_auto_detects_the_format() -> None:
+    found = decode(FakeChunk(1, b'{"EventID": 4624, "Channel": "Security"}\n', source_type="auto"))
+    assert found.frame["event.dataset"].to_list() == ["windows.security"]
+
+
+def test_raw_record_locations() -> None:
+    payload = b"one\ntwo\nthree"
+    assert raw_record(payload, "line 2") == b"two"
+    assert raw_record(payload, "offset 4") == b"two"
+    assert raw_record(payload, "line 9") == payload
+    assert raw_record(payload, "chunk") == payload
