@@ -53,7 +53,7 @@ class FileInput(BaseModel):
 
 
 class PipelineSettings(BaseModel):
-    batch_size: int = Field(20_000, ge=1)
+    batch_size: int = Field(50_000, ge=1)
     """Events per micro-batch at most; bigger batches cost less per event."""
     max_latency_ms: int = Field(200, ge=1)
     """A batch is cut after this long even if it is small: the bound on added latency."""

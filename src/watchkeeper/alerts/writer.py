@@ -124,9 +124,11 @@ class AlertWriter:
                 insert(AlertRow).returning(AlertRow.id, sort_by_parameter_order=True),
                 [_new_alert(w, now) for w in fresh],
             ).scalars().all()
+            links = []
             for alert_id, window in zip(created, fresh, strict=True):
-                _link(session, alert_id, window.rule.id, window.members)
+                links.extend(_links(alert_id, window.rule.id, window.members))
                 stats.grouped += len(window.members) - 1
+            session.execute(insert(AlertEventRow), links)
             stats.created = len(created)
             stats.created_ids = list(created)
         return stats
@@ -225,25 +227,18 @@ def _new_alert(window: _Window, now: datetime) -> dict[str, Any]:
     }
 
 
-def _link(session: Session, alert_id: int, rule_id: str, members: list[dict[str, Any]]) -> None:
-    session.execute(
-        insert(AlertEventRow),
-        [
-            {
-                "alert_id": alert_id,
-                "rule_id": rule_id,
-                "event_id": m[EVENT_ID],
-                "timestamp": m.get("@timestamp"),
-            }
-            for m in members
-        ],
-    )
+def _links(alert_id: int, rule_id: str, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"alert_id": alert_id, "rule_id": rule_id, "event_id": m[EVENT_ID],
+         "timestamp": m.get("@timestamp")}
+        for m in members
+    ]
 
 
 def _count_into(
     session: Session, alert_id: int, rule_id: str, members: list[dict[str, Any]]
 ) -> None:
-    _link(session, alert_id, rule_id, members)
+    session.execute(insert(AlertEventRow), _links(alert_id, rule_id, members))
     latest = max(_when(m) for m in members)
     current = session.execute(select(AlertRow.last_seen).where(AlertRow.id == alert_id)).scalar()
     session.execute(

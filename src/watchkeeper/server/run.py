@@ -9,9 +9,12 @@ a deadline; the rest stays in the spool for the next start), then everything clo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import ssl
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -62,7 +65,7 @@ class Server:
             else None
         )
         self.app = create_app(self.services)
-        self.http = uvicorn.Server(
+        self.http = _HttpServer(
             uvicorn.Config(
                 self.app,
                 host=settings.http.host,
@@ -147,6 +150,27 @@ class Server:
 
     async def _compact(self) -> None:
         await asyncio.to_thread(self.services.store.compact)
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn's server, except that a stop signal (Ctrl-C, SIGTERM) only ends serving.
+
+    uvicorn raises the signal again once it has stopped, which would kill the process (or
+    cancel the main task) before the receivers, the pipeline and the stores are stopped.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _syslog_tls(settings: Settings) -> ssl.SSLContext | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
@@ -21,9 +21,12 @@ from watchkeeper.api.deps import ServicesDep, allow, client_ip, session_of
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.auth.sessions import clear_session_cookie, cookie_name, session_cookie
-from watchkeeper.errors import UsageError, WatchkeeperError
+from watchkeeper.errors import InputError, RuleError, UsageError, WatchkeeperError
 from watchkeeper.search.request import SearchRequest, TimeRange
 from watchkeeper.search.service import SearchResult, run_histogram, run_search
+
+if TYPE_CHECKING:
+    from watchkeeper.server.services import Services
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -165,12 +168,17 @@ def close(
 
 @router.get("/rules")
 def rules_page(request: Request, services: ServicesDep, who: RuleReader) -> HTMLResponse:
+    return _rules_page(request, services, who)
+
+
+def _rules_page(request: Request, services: Services, who: Principal,
+                **form: Any) -> HTMLResponse:
     active = services.rules.active
     return _page(
         request, "rules.html", who, rules=services.rules.describe(), active=len(active.rules),
         loaded=len(active.loaded), failed=active.failed, exceptions=services.rules.exceptions(),
         can_manage=who.can(Permission.RULES_MANAGE),
-        can_except=who.can(Permission.EXCEPTIONS_MANAGE),
+        can_except=who.can(Permission.EXCEPTIONS_MANAGE), **form,
     )
 
 
@@ -184,16 +192,24 @@ def switch_rule(rule_id: str, action: str, services: ServicesDep, who: RuleManag
 
 @router.post("/rules/exceptions")
 def add_exception(
-    services: ServicesDep, who: Excepter,
+    request: Request, services: ServicesDep, who: Excepter,
     reason: Annotated[str, Form(max_length=2000)], match: Annotated[str, Form(max_length=20_000)],
     rules: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    try:
-        detection = json.loads(match)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"match is not valid JSON: {error}") from None
+    """A refused exception comes back as the rules page with the reason and the form as
+    it was typed, so that nothing has to be typed again."""
     names = [r.strip() for r in rules.split(",") if r.strip()] or None
-    services.rules.add_exception(who.actor, names, reason, detection)
+    try:
+        try:
+            detection = json.loads(match)
+        except json.JSONDecodeError as error:
+            raise UsageError(f"match is not valid JSON: {error}") from None
+        services.rules.add_exception(who.actor, names, reason, detection)
+    except (UsageError, InputError, RuleError) as error:
+        page = _rules_page(request, services, who, error=f"exception not added: {error.message}",
+                           typed={"rules": rules, "reason": reason, "match": match})
+        page.status_code = error.http_status
+        return page
     return RedirectResponse("/rules", status_code=303)
 
 

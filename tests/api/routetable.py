@@ -1,0 +1,202 @@
+"""Every route of the app, the permission it needs, and a minimal valid call of it.
+
+The matrix tests walk the app's own routes and look each one up here, so that a route
+added without an entry fails them. ``PUBLIC`` routes need no credentials at all;
+``SIGNED_IN`` ones need a person's session or API token but no particular permission.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import fastapi.routing
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from tests.serverfixtures import Api
+from watchkeeper.alerts.service import AlertFilter
+from watchkeeper.auth.principal import SYSTEM
+from watchkeeper.auth.roles import Permission
+
+P = Permission
+PUBLIC = "public"
+SIGNED_IN = "signed in"
+Need = Permission | str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a route needs, and a call of it whose inputs are valid.
+
+    Path placeholders are filled by :meth:`World.value`; ``form`` marks a web UI form post.
+    """
+
+    need: Need
+    json: Any = None
+    form: dict[str, str] | None = None
+    query: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+
+EVENT_LINE = b'{"EventID": 4624, "Channel": "Security", "Computer": "matrix"}\n'
+EXCEPTION = {"reason": "matrix", "match": {"host.name": "matrix.invalid"}}
+SPAN = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
+
+TABLE: dict[tuple[str, str], Entry] = {
+    # operations
+    ("GET", "/healthz"): Entry(PUBLIC),
+    ("GET", "/metrics"): Entry(SIGNED_IN),
+    # signing in, users, tokens
+    ("POST", "/api/v1/auth/login"): Entry(PUBLIC),
+    ("POST", "/api/v1/auth/logout"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/auth/me"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/users"): Entry(P.USERS_MANAGE),
+    ("POST", "/api/v1/users"): Entry(P.USERS_MANAGE, json={"username": "made", "role": "viewer"}),
+    ("PATCH", "/api/v1/users/{user_id}"): Entry(P.USERS_MANAGE, json={"role": "viewer"}),
+    ("POST", "/api/v1/users/{user_id}/password"): Entry(
+        P.USERS_MANAGE, json={"password": "another long pass phrase"}
+    ),
+    ("GET", "/api/v1/tokens"): Entry(SIGNED_IN),
+    ("POST", "/api/v1/tokens"): Entry(SIGNED_IN, json={"name": "matrix"}),
+    ("DELETE", "/api/v1/tokens/{token_id}"): Entry(SIGNED_IN),
+    # alerts
+    ("GET", "/api/v1/alerts"): Entry(P.ALERTS_READ),
+    ("GET", "/api/v1/alerts/{alert_id}"): Entry(P.ALERTS_READ),
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): Entry(P.ALERTS_TRIAGE, json={}),
+    ("POST", "/api/v1/alerts/{alert_id}/close"): Entry(
+        P.ALERTS_TRIAGE, json={"verdict": "benign"}
+    ),
+    ("POST", "/api/v1/alerts/{alert_id}/reopen"): Entry(P.ALERTS_TRIAGE, json={}),
+    # rules and exceptions
+    ("GET", "/api/v1/rules"): Entry(P.RULES_READ),
+    ("PATCH", "/api/v1/rules/{rule_id}"): Entry(P.RULES_MANAGE, json={"enabled": True}),
+    ("POST", "/api/v1/rules/reload"): Entry(P.RULES_MANAGE),
+    ("GET", "/api/v1/rules/exceptions/"): Entry(P.RULES_READ),
+    ("POST", "/api/v1/rules/exceptions/"): Entry(P.EXCEPTIONS_MANAGE, json=EXCEPTION),
+    ("DELETE", "/api/v1/rules/exceptions/{exception_id}"): Entry(P.EXCEPTIONS_MANAGE),
+    # assets
+    ("GET", "/api/v1/assets"): Entry(P.EVENTS_READ),
+    ("PUT", "/api/v1/assets"): Entry(P.ASSETS_MANAGE, json={"name": "matrix-host"}),
+    ("DELETE", "/api/v1/assets/{asset_id}"): Entry(P.ASSETS_MANAGE),
+    # dead letters
+    ("GET", "/api/v1/dead-letters"): Entry(P.DEADLETTERS_READ),
+    ("GET", "/api/v1/dead-letters/{letter_id}"): Entry(P.DEADLETTERS_READ),
+    ("POST", "/api/v1/dead-letters/{letter_id}/replay"): Entry(P.DEADLETTERS_REPLAY, json={}),
+    # events
+    ("GET", "/api/v1/events"): Entry(P.EVENTS_READ, query={"q": "EventID:1102"}),
+    ("GET", "/api/v1/events/histogram"): Entry(P.EVENTS_READ, query=SPAN),
+    ("GET", "/api/v1/events/{event_id}"): Entry(P.EVENTS_READ),
+    # ingest: no role holds it, only ingest tokens
+    ("POST", "/api/v1/ingest"): Entry(P.INGEST, query={"type": "winlog-json"}, body=EVENT_LINE),
+    ("POST", "/api/v1/ingest/{source_type}"): Entry(P.INGEST, body=EVENT_LINE),
+    # audit
+    ("GET", "/api/v1/audit"): Entry(P.AUDIT_READ),
+    ("GET", "/api/v1/audit/verify"): Entry(P.AUDIT_READ),
+    # the web UI
+    ("GET", "/"): Entry(PUBLIC),
+    ("GET", "/login"): Entry(PUBLIC),
+    ("POST", "/login"): Entry(PUBLIC),
+    ("GET", "/alerts"): Entry(P.ALERTS_READ),
+    ("GET", "/alerts/{alert_id}"): Entry(P.ALERTS_READ),
+    ("POST", "/alerts/{alert_id}/acknowledge"): Entry(P.ALERTS_TRIAGE, form={}),
+    ("POST", "/alerts/{alert_id}/close"): Entry(P.ALERTS_TRIAGE, form={"verdict": "benign"}),
+    ("GET", "/rules"): Entry(P.RULES_READ),
+    ("POST", "/rules/{rule_id}/{action}"): Entry(P.RULES_MANAGE, form={}),
+    ("POST", "/rules/exceptions"): Entry(
+        P.EXCEPTIONS_MANAGE, form={"reason": "matrix", "match": json.dumps(EXCEPTION["match"])}
+    ),
+    ("POST", "/rules/exceptions/{exception_id}/delete"): Entry(P.EXCEPTIONS_MANAGE, form={}),
+    ("GET", "/search"): Entry(P.EVENTS_READ, query={"q": "EventID:1102", "range": "all"}),
+    ("GET", "/dead-letters"): Entry(P.DEADLETTERS_READ),
+    ("POST", "/dead-letters/{letter_id}/replay"): Entry(P.DEADLETTERS_REPLAY, form={}),
+    # last: it ends the session it is sent with
+    ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
+}
+
+
+def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """``(method, path)`` of every API and page route of ``app`` (not mounts or the docs)."""
+    walk = getattr(fastapi.routing, "iter_route_contexts", None)
+    for route in walk(app.routes) if walk is not None else app.routes:
+        if isinstance(getattr(route, "original_route", route), APIRoute):
+            for method in sorted(route.methods or ()):
+                yield method, str(route.path)
+
+
+def is_web_form(method: str, path: str) -> bool:
+    return method != "GET" and not path.startswith("/api/")
+
+
+@dataclass
+class World:
+    """The objects the calls act on: shared ones made once, and fresh ones made per call
+    for the calls that delete what they are given."""
+
+    api: Api
+    alert_id: int
+    web_alert_id: int
+    letter_id: int
+    web_letter_id: int
+    event_id: str
+    rule_id: str
+    user_id: int
+
+    @classmethod
+    def build(cls, api: Api) -> World:
+        """Needs the example Windows log ingested; adds two dead letters and a spare user."""
+        api.ingest(b"{not json\n{nor this\n", "winlog-json")
+        services = api.services
+        alerts, _ = services.alerts.list(AlertFilter())
+        letters, _ = services.dead_letters.list(10, 0)
+        spare = services.auth.create_user(SYSTEM, "spare", "viewer", None)
+        return cls(
+            api=api,
+            alert_id=int(alerts[0]["id"]),
+            web_alert_id=int(alerts[1]["id"]),
+            letter_id=int(letters[0]["id"]),
+            web_letter_id=int(letters[1]["id"]),
+            event_id=str(services.alerts.get(alerts[0]["id"])["event_ids"][0]),
+            rule_id=str(services.rules.describe()[0]["id"]),
+            user_id=spare.id,
+        )
+
+    def value(self, name: str, role: str, web: bool) -> str:
+        services = self.api.services
+        match name:
+            case "alert_id":
+                return str(self.web_alert_id if web else self.alert_id)
+            case "letter_id":
+                return str(self.web_letter_id if web else self.letter_id)
+            case "event_id" | "rule_id" | "user_id":
+                return str(getattr(self, name))
+            case "source_type":
+                return "winlog-json"
+            case "action":
+                return "enable"
+            case "exception_id":
+                made = services.rules.add_exception("system", None, "to delete", {"a": "b"})
+                return str(made["id"])
+            case "asset_id":
+                return str(services.assets.put("system", f"host-{role}-{web}")["id"])
+            case "token_id":
+                owner = self.api.user_ids[role]
+                return services.auth.issue_token(SYSTEM, owner, "api", "to revoke")[0].id
+        raise AssertionError(f"no value for the path parameter {name!r}")
+
+    def path(self, template: str, role: str) -> str:
+        web = not template.startswith("/api/")
+        return template.format_map(_Lazy(lambda name: self.value(name, role, web)))
+
+
+class _Lazy(dict[str, str]):
+    """Path parameters made only when the template names them."""
+
+    def __init__(self, make: Any) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key: str) -> str:
+        return str(self._make(key))
