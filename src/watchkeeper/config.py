@@ -44,6 +44,14 @@ class SyslogSettings(BaseModel):
     tls_key: Path | None = None
     max_message_bytes: int = Field(64 << 10, ge=256)
 
+    @field_validator("udp_port", "tcp_port", "tls_port", mode="before")
+    @classmethod
+    def _off(cls, value: Any) -> Any:
+        """``false`` (TOML has no null) or ``off`` turns a receiver off."""
+        if value is False or (isinstance(value, str) and value.lower() in ("false", "off")):
+            return None
+        return value
+
 
 class FileInput(BaseModel):
     path: str

@@ -52,7 +52,6 @@ def test_a_role_may_do_exactly_what_its_permissions_allow(
     else:
         answer = send(world.api.client, method, template, path, headers=world.api.bearer(role))
     if holds(role, need):
-        print("OUTCOME", method, template, role, answer.status_code)
         assert answer.status_code in ALLOWED_OUTCOMES, answer.text
         return
     assert answer.status_code == 403, answer.text

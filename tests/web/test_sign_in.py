@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from watchkeeper.auth.sessions import cookie_name
 from tests.web.ui import ADMIN, expect, sign_in
+from watchkeeper.auth.sessions import cookie_name
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import quote
 
 import pytest
 
@@ -68,7 +69,7 @@ def recent_process_events(now: datetime) -> bytes:
 
 def sign_in(page: Page, who: tuple[str, str], then: str = "/alerts") -> None:
     """Sign in through the login form, as a person would, and land on ``then``."""
-    page.goto("/login")
+    page.goto(f"/login?next={quote(then)}")
     page.get_by_label("Username").fill(who[0])
     page.get_by_label("Password").fill(who[1])
     page.get_by_role("button", name="Sign in").click()

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from watchkeeper.auth.principal import Principal, require
-from watchkeeper.auth.roles import Permission
+from watchkeeper.auth.roles import INGEST_PERMISSIONS, Permission
 from watchkeeper.auth.sessions import WebSession, check_csrf, cookie_name
-from watchkeeper.errors import AuthenticationError
+from watchkeeper.errors import AuthenticationError, PermissionDenied
 
 if TYPE_CHECKING:
     from watchkeeper.server.services import Services
@@ -83,4 +83,13 @@ def allow(permission: Permission) -> Callable[..., object]:
     return dependency
 
 
-Authenticated = Annotated[Principal, Depends(authenticate)]
+async def signed_in(request: Request) -> Principal:
+    """A person's session or API token: an ingest token may send events and nothing else,
+    not even list or revoke its owner's tokens."""
+    principal = await authenticate(request)
+    if principal.permissions <= INGEST_PERMISSIONS:
+        raise PermissionDenied("an ingest token may only send events; this needs a user's token")
+    return principal
+
+
+Authenticated = Annotated[Principal, Depends(signed_in)]

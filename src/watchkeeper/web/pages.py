@@ -38,6 +38,18 @@ _SPANS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(da
 OPEN = ("new", "acknowledged")
 
 
+def when(value: datetime | None) -> str:
+    """A time as people read it on the pages: UTC, to the second."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+templates.env.filters["when"] = when
+
+
 def mount_static(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
