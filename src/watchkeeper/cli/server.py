@@ -164,7 +164,7 @@ def import_(config: Path | None, paths: tuple[Path, ...], log_format: str | None
                              "(or WATCHKEEPER_TOKEN)")
         target = url or _server_url(settings)
         report = import_over_http(target, token, list(paths), log_format, console)
-    Console().print(report.summary(), highlight=False)
+    Console(soft_wrap=True).print(report.summary(), highlight=False)
     if report.skipped:
         sys.exit(1)
 
