@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,15 +54,40 @@ def letter_dict(row: DeadLetterRow, *, full: bool = False) -> dict[str, Any]:
 
 
 class DeadLetters:
-    """The state-backed dead-letter store; receivers see it as a ``DeadLetterSink``."""
+    """The state-backed dead-letter store; receivers see it as a ``DeadLetterSink``.
+
+    Receivers call :meth:`put` from the event loop, so it only queues (a bounded queue:
+    a flood of garbage costs memory up to ``MAX_QUEUED`` letters, the rest are counted
+    in ``dropped``); :meth:`flush` writes the queue in one transaction — the pipeline
+    calls it between batches, and every read calls it first.
+    """
+
+    MAX_QUEUED = 10_000
 
     def __init__(self, db: StateDB, audit: AuditLog) -> None:
         self.db = db
         self.audit = audit
+        self.dropped = 0
+        self._queued: deque[DeadLetterRow] = deque()
+        self._lock = threading.Lock()
 
     def put(self, receiver: str, origin: str, reason: str, raw: bytes) -> None:
-        with self.db.session() as session:
-            session.add(DeadLetterRow(receiver=receiver, origin=origin, reason=reason, raw=raw))
+        row = DeadLetterRow(receiver=receiver, origin=origin, reason=reason, raw=raw,
+                            at=datetime.now(UTC))
+        with self._lock:
+            if len(self._queued) >= self.MAX_QUEUED:
+                self.dropped += 1
+                return
+            self._queued.append(row)
+
+    def flush(self) -> int:
+        with self._lock:
+            rows = list(self._queued)
+            self._queued.clear()
+        if rows:
+            with self.db.session() as session:
+                session.add_all(rows)
+        return len(rows)
 
     def put_rejected(self, session: Session, rejected: Sequence[Rejected]) -> int:
         """Records of a batch, in the batch's transaction; those already kept (a replayed
@@ -96,6 +123,7 @@ class DeadLetters:
     ) -> tuple[list[dict[str, Any]], int]:
         if not 1 <= limit <= 1000 or offset < 0:
             raise UsageError("limit must be 1–1000 and offset ≥ 0")
+        self.flush()
         query = select(DeadLetterRow)
         if pending_only:
             query = query.where(DeadLetterRow.replayed_at.is_(None))
@@ -109,6 +137,7 @@ class DeadLetters:
             return [letter_dict(row) for row in rows], int(total)
 
     def get(self, letter_id: int) -> dict[str, Any]:
+        self.flush()
         with self.db.session() as session:
             return letter_dict(_row(session, letter_id), full=True)
 

@@ -163,6 +163,7 @@ class Pipeline:
                 self._advance(chunk.seq)
 
     def _gather(self) -> list[Chunk]:
+        self.dead_letters.flush()
         if not self.spool.wait(self.position, timeout=0.25):
             return []
         chunks = self.spool.read(self.position, self.batch_bytes)

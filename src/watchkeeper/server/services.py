@@ -176,6 +176,7 @@ class Services:
 
     def close(self) -> None:
         self.pipeline.stop()
+        self.dead_letters.flush()
         self.spool.close()
         self.store.close()
         self.db.close()
