@@ -92,6 +92,7 @@ class _Group:
         if atom_id is None:
             atom_id = self.atom_ids[atom] = len(self.atom_ids)
             self.literals.setdefault(atom[0], []).append(atom[1])
+            self.field_atoms.setdefault(atom[0], {})[atom[1]] = atom_id
             if atom[0] != KEYWORDS:
                 self.lowered.add(atom[0])
         return atom_id
@@ -101,6 +102,8 @@ class _Group:
     literals: dict[str, list[str]] = field(default_factory=dict)
     """Per field, every necessary literal of the group's rules."""
     atom_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    field_atoms: dict[str, dict[str, int]] = field(default_factory=dict)
+    """The same ids per field: literal → atom id."""
     clauses: dict[int, list[list[int]]] = field(default_factory=dict)
     """Per rule, its prefilter clauses as lists of atom ids."""
 
@@ -256,13 +259,15 @@ class Engine:
         atoms: list[np.ndarray] = []
         everywhere = np.arange(sub.height, dtype=np.int64)
         found_by = [(f"f{i}", name) for i, name in enumerate(fields)]
+        # one query for every field's hit counts: a Series operation each would cost a
+        # query of its own, the bulk of a small batch's time
+        counted = hits.select(pl.col(c).list.len().fill_null(0) for c, _ in found_by)
         for column, name in found_by:
-            found = hits.get_column(column)
-            counts = found.list.len().fill_null(0).to_numpy()
+            counts = counted.get_column(column).to_numpy()
             if not counts.any():
                 continue
-            literals = found.explode().drop_nulls()
-            ids = {literal: group.atom_ids[(name, literal)] for literal in group.literals[name]}
+            literals = hits.get_column(column).explode().drop_nulls()
+            ids = group.field_atoms[name]
             positions.append(np.repeat(everywhere, counts))
             atoms.append(literals.replace_strict(ids, return_dtype=pl.UInt32).to_numpy())
         if keyword_columns:
