@@ -1,7 +1,7 @@
 """One server per test module, and signed-in browser sessions on it.
 
 A server costs a second or more (argon2 hashes for its users, the rules), so each module
-shares one; tests that change what others read say so and undo it, or get their own.
+shares one, and the modules that change nothing others read share one between them.
 """
 
 from __future__ import annotations
@@ -59,6 +59,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """A server without rules or data: for what needs neither."""
+    """A server without rules or data, for one module."""
     with serving(tmp_path_factory.mktemp("bare") / "data", rules=False) as api:
+        yield api
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """A server without rules for the modules whose tests only add users and tokens of
+    their own, and fail no sign-in more than once (the per-address lockout is shared)."""
+    with serving(tmp_path_factory.mktemp("shared") / "data", rules=False) as api:
         yield api

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from tests.api.routetable import PUBLIC, SIGNED_IN, TABLE, Need, World
@@ -24,7 +25,7 @@ def holds(role: str, need: Need) -> bool:
 def send(
     client: TestClient, method: str, template: str, path: str, *,
     headers: dict[str, str] | None = None, csrf: str | None = None,
-) -> httpx.Response:
+) -> Any:
     """The table's call of route ``(method, template)`` on the concrete ``path``."""
     entry = TABLE[(method, template)]
     form = None if entry.form is None else dict(entry.form)

@@ -8,7 +8,7 @@ added without an entry fails them. ``PUBLIC`` routes need no credentials at all;
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,8 +119,10 @@ TABLE: dict[tuple[str, str], Entry] = {
 
 def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
     """``(method, path)`` of every API and page route of ``app`` (not mounts or the docs)."""
+    # Newer FastAPI versions keep included routers whole; their helper walks into them.
     walk = getattr(fastapi.routing, "iter_route_contexts", None)
-    for route in walk(app.routes) if walk is not None else app.routes:
+    routes: list[Any] = list(walk(app.routes) if walk is not None else app.routes)
+    for route in routes:
         if isinstance(getattr(route, "original_route", route), APIRoute):
             for method in sorted(route.methods or ()):
                 yield method, str(route.path)
@@ -194,9 +196,9 @@ class World:
 class _Lazy(dict[str, str]):
     """Path parameters made only when the template names them."""
 
-    def __init__(self, make: Any) -> None:
+    def __init__(self, make: Callable[[str], str]) -> None:
         super().__init__()
         self._make = make
 
     def __missing__(self, key: str) -> str:
-        return str(self._make(key))
+        return self._make(key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 
 from tests.api.conftest import Browser, sign_in
 from tests.api.matrix import ALLOWED_OUTCOMES, GUARDED, ROLES, holds, last_audit_id, send
@@ -29,7 +30,9 @@ def browsers(server: Api) -> Iterator[dict[str, Browser]]:
 
 
 def test_the_table_names_every_route_of_the_app_and_no_other(server: Api) -> None:
-    routes = set(app_routes(server.client.app))
+    app = server.client.app
+    assert isinstance(app, FastAPI)
+    routes = set(app_routes(app))
     assert len(routes) > 40
     assert sorted(routes - TABLE.keys()) == [], "routes missing from the table"
     assert sorted(TABLE.keys() - routes) == [], "table entries for routes that do not exist"

@@ -12,6 +12,7 @@ from watchkeeper.alerts.service import AlertFilter
 from watchkeeper.api.deps import ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
+from watchkeeper.search.values import as_utc
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 Reader = Annotated[Principal, Depends(allow(Permission.ALERTS_READ))]
@@ -44,7 +45,8 @@ def list_alerts(
     """The alert queue, highest risk first unless ``sort`` says otherwise."""
     wanted = AlertFilter(
         status=tuple(status or ()), level=tuple(level or ()), rule_id=rule_id, host=host,
-        min_risk=min_risk, since=since, until=until, sort=sort, limit=limit, offset=offset,
+        min_risk=min_risk, since=None if since is None else as_utc(since),
+        until=None if until is None else as_utc(until), sort=sort, limit=limit, offset=offset,
     )
     alerts, total = services.alerts.list(wanted)
     return {"total": total, "alerts": alerts}

@@ -14,6 +14,7 @@ from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.auth.sessions import clear_session_cookie, session_cookie
 from watchkeeper.errors import UsageError
+from watchkeeper.search.values import as_utc
 
 router = APIRouter(tags=["users and tokens"])
 UserAdmin = Annotated[Principal, Depends(allow(Permission.USERS_MANAGE))]
@@ -49,6 +50,7 @@ class NewToken(BaseModel):
     scopes: list[str] | None = None
     source_type: str | None = None
     expires_at: datetime | None = None
+    """Without a zone, taken as UTC."""
 
 
 def _plain(item: Any) -> dict[str, Any]:
@@ -136,9 +138,11 @@ def issue_token(body: NewToken, services: ServicesDep, who: Authenticated) -> di
     owner = body.owner_id if body.owner_id is not None else who.user_id
     if owner is None:
         raise UsageError("owner_id is needed when the caller is not a user")
+    if body.source_type is not None:
+        services.decoder.check_source_type(body.source_type)
     token, plaintext = services.auth.issue_token(
         who, owner, body.kind, body.name, scopes=body.scopes, source_type=body.source_type,
-        expires_at=body.expires_at,
+        expires_at=None if body.expires_at is None else as_utc(body.expires_at),
     )
     return {**_plain(token), "token": plaintext}
 
