@@ -93,3 +93,19 @@ def test_a_page_asked_for_before_signing_in_is_shown_after_it(bare_server: Api) 
                                          "next": "/alerts?status=all"}, follow_redirects=False)
     client.cookies.clear()
     assert answer.headers["location"] == "/alerts?status=all"
+
+
+def test_a_cross_site_login_is_refused(shared_server: Api) -> None:
+    """Login CSRF: another site must not sign a browser into an account of its choosing."""
+    for path, kwargs in [
+        ("/api/v1/auth/login", {"json": {"username": "viewer", "password": PASSWORD}}),
+        ("/login", {"data": {"username": "viewer", "password": PASSWORD}}),
+    ]:
+        answer = shared_server.client.post(path, headers={"Origin": "https://evil.example"},
+                                           follow_redirects=False, **kwargs)
+        assert answer.status_code == 403, answer.text
+        assert "set-cookie" not in answer.headers
+    same = shared_server.client.post("/api/v1/auth/login",
+                                     headers={"Origin": "http://127.0.0.1"},
+                                     json={"username": "viewer", "password": PASSWORD})
+    assert same.status_code == 200

@@ -110,15 +110,14 @@ def prepared(factory: pytest.TempPathFactory) -> Prepared:
     return Prepared(base / "folder", made["ingest"], made["api"])
 
 
-def free_port(kind: socket.SocketKind) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def pick_ports() -> Ports:
-    return Ports(free_port(socket.SOCK_STREAM), free_port(socket.SOCK_DGRAM),
-                 free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM))
+    """Ports free right now (another process may still take one before the server does)."""
+    ports = []
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_STREAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(int(probe.getsockname()[1]))
+    return Ports(*ports)
 
 
 class ServerProcess:
@@ -155,10 +154,6 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.ports.http}"
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def start(self, attempts: int = 3) -> None:
         """Start the server and wait for ``/healthz``; new ports when one was taken."""
         for attempt in range(attempts):
@@ -177,16 +172,11 @@ class ServerProcess:
         try:
             return process.wait(timeout_s)
         finally:
-            self._closed()
+            self.cleanup()
 
     def kill(self) -> None:
         """``kill -9``: no chance to flush or close anything."""
         self.stop(signal.SIGKILL)
-
-    def cleanup(self) -> None:
-        if self.running:
-            self.kill()
-        self._closed()
 
     def log_text(self) -> str:
         """Standard output and error of every run so far."""
@@ -209,7 +199,7 @@ class ServerProcess:
         with httpx.Client(trust_env=False, timeout=2.0) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    self._closed()
+                    self.cleanup()
                     return False
                 try:
                     if client.get(f"{self.url}/healthz").status_code == 200:
@@ -224,7 +214,8 @@ class ServerProcess:
         assert self.process is not None, "the server was not started"
         return self.process
 
-    def _closed(self) -> None:
+    def cleanup(self) -> None:
+        """Kill the server if it still runs; close its log."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
@@ -261,9 +252,14 @@ class ServerProcess:
         return int(answer.json()["seq"])
 
     def alerts(self, **filters: Any) -> list[dict[str, Any]]:
-        found = self.get("/api/v1/alerts", limit=1000, sort="first_seen", **filters)
-        assert found["total"] <= 1000
-        return list(found["alerts"])
+        """Every alert that matches ``filters``, read page by page."""
+        alerts: list[dict[str, Any]] = []
+        while True:
+            page = self.get("/api/v1/alerts", limit=1000, offset=len(alerts), sort="first_seen",
+                            **filters)
+            alerts.extend(page["alerts"])
+            if not page["alerts"] or len(alerts) >= page["total"]:
+                return alerts
 
     def search(self, query: str, limit: int = 10_000) -> dict[str, Any]:
         result: dict[str, Any] = self.get("/api/v1/events", q=query, limit=limit)

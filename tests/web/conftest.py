@@ -17,14 +17,7 @@ import pytest
 
 from tests.serverfixtures import EXAMPLE_RULES
 from tests.web.liveserver import LiveServer
-from tests.web.ui import (
-    ADMIN,
-    VIEWER,
-    WINDOWS_LOG,
-    now_utc,
-    recent_process_events,
-    unavailable,
-)
+from tests.web.seed import ADMIN, VIEWER, WINDOWS_LOG, recent_process_events, unavailable
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -68,7 +61,7 @@ def live(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         server.add_user(VIEWER[0], "viewer", VIEWER[1])
         token = server.ingest_token(ADMIN[0])
         server.ingest(token, WINDOWS_LOG.read_bytes(), "winlog-json")
-        server.ingest(token, recent_process_events(now_utc()), "winlog-json")
+        server.ingest(token, recent_process_events(), "winlog-json")
         yield server
     finally:
         server.stop()

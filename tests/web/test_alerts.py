@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.web.ui import ADMIN, EXPECTED_TITLES, VIEWER, csrf_token, expect, screenshot, sign_in
+from tests.web.seed import ADMIN, EXPECTED_TITLES, VIEWER
+from tests.web.ui import csrf_token, expect, screenshot, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -65,6 +66,7 @@ def test_an_analyst_acknowledges_from_the_queue_and_closes_from_the_alert(
     expect(page.get_by_role("row", name=re.compile("^acknowledged"))).to_contain_text("admin")
     page.get_by_label("Verdict").select_option("false_positive")
     page.get_by_label("Note").fill("scheduled scanner, change CHG-1042")
+    page.get_by_label("Note").blur()
     screenshot(page, "alert.png", tmp_path)
     page.get_by_role("button", name="Close alert").click()
 

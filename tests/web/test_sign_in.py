@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from tests.web.ui import ADMIN, expect, sign_in
+from tests.web.seed import ADMIN
+from tests.web.ui import expect, sign_in
 from watchkeeper.auth.sessions import cookie_name
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(page: Page) ->
 
 def test_signing_out_ends_the_session(page: Page, context: BrowserContext) -> None:
     sign_in(page, ADMIN)
-    [before] = context.cookies()
+    [old] = context.cookies()
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.get_by_role("heading", name="Sign in to Watchkeeper")).to_be_visible()
@@ -70,6 +71,8 @@ def test_signing_out_ends_the_session(page: Page, context: BrowserContext) -> No
     page.goto("/alerts")
     expect(page).to_have_url(re.compile(r"/login\?next=/alerts$"))
     expect(page.locator("header")).to_have_count(0)
-    context.add_cookies([before])  # the old cookie, put back: the server has ended it
+    # The old cookie, put back: the server has ended its session, not only the browser.
+    context.add_cookies([{"name": old["name"], "value": old["value"], "domain": old["domain"],
+                          "path": old["path"]}])
     page.goto("/alerts")
     expect(page).to_have_url(re.compile(r"/login\?next=/alerts$"))

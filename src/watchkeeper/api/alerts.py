@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from watchkeeper.alerts.service import AlertFilter
-from watchkeeper.api.deps import ServicesDep, allow
+from watchkeeper.api.deps import Offset, RowId, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.search.values import as_utc
@@ -40,7 +40,7 @@ def list_alerts(
     until: datetime | None = None,
     sort: str = "risk",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """The alert queue, highest risk first unless ``sort`` says otherwise."""
     wanted = AlertFilter(
@@ -53,20 +53,20 @@ def list_alerts(
 
 
 @router.get("/{alert_id}")
-def get_alert(alert_id: int, services: ServicesDep, _: Reader) -> dict[str, Any]:
+def get_alert(alert_id: RowId, services: ServicesDep, _: Reader) -> dict[str, Any]:
     return services.alerts.get(alert_id)
 
 
 @router.post("/{alert_id}/acknowledge")
-def acknowledge(alert_id: int, body: Note, services: ServicesDep, who: Triager) -> dict[str, Any]:
+def acknowledge(alert_id: RowId, body: Note, services: ServicesDep, who: Triager) -> dict[str, Any]:
     return services.alerts.acknowledge(alert_id, who.actor, body.note)
 
 
 @router.post("/{alert_id}/close")
-def close(alert_id: int, body: Closing, services: ServicesDep, who: Triager) -> dict[str, Any]:
+def close(alert_id: RowId, body: Closing, services: ServicesDep, who: Triager) -> dict[str, Any]:
     return services.alerts.close(alert_id, who.actor, body.verdict, body.note)
 
 
 @router.post("/{alert_id}/reopen")
-def reopen(alert_id: int, body: Note, services: ServicesDep, who: Triager) -> dict[str, Any]:
+def reopen(alert_id: RowId, body: Note, services: ServicesDep, who: Triager) -> dict[str, Any]:
     return services.alerts.reopen(alert_id, who.actor, body.note)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from watchkeeper import __version__
 from watchkeeper.api.deps import Authenticated
+from watchkeeper.api.limits import OTHER_BODY_BYTES, BodyLimit
 from watchkeeper.errors import OverloadedError, WatchkeeperError
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ def create_app(services: Services) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
+    limit = min(OTHER_BODY_BYTES, services.settings.http.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=limit)
     for module in (auth, alerts, rules, assets, deadletters, events, ingest, audit):
         app.include_router(module.router)
     app.include_router(pages.router)

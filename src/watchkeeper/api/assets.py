@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
-from watchkeeper.api.deps import ServicesDep, allow
+from watchkeeper.api.deps import RowId, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 
@@ -37,5 +37,5 @@ def put_asset(body: Asset, services: ServicesDep, who: Manager) -> dict[str, Any
 
 
 @router.delete("/{asset_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_asset(asset_id: int, services: ServicesDep, who: Manager) -> None:
+def delete_asset(asset_id: RowId, services: ServicesDep, who: Manager) -> None:
     services.assets.delete(who.actor, asset_id)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from watchkeeper.api.deps import ServicesDep, allow
+from watchkeeper.api.deps import MAX_ID, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 
@@ -22,7 +22,7 @@ def entries(
     object_type: str | None = None,
     object_id: str | None = None,
     actor: str | None = None,
-    before_id: int | None = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Newest first; page with ``before_id``."""

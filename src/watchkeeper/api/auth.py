@@ -6,10 +6,19 @@ import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from watchkeeper.api.deps import Authenticated, ServicesDep, allow, client_ip, session_of
+from watchkeeper.api.deps import (
+    MAX_ID,
+    Authenticated,
+    RowId,
+    ServicesDep,
+    allow,
+    client_ip,
+    same_origin,
+    session_of,
+)
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.auth.sessions import clear_session_cookie, session_cookie
@@ -61,6 +70,7 @@ def _plain(item: Any) -> dict[str, Any]:
 def login(body: Credentials, request: Request, response: Response,
           services: ServicesDep) -> dict[str, Any]:
     """Start a UI session: sets the session cookie, returns the CSRF token to send back."""
+    same_origin(request)
     user = services.auth.authenticate(body.username, body.password, client_ip(request))
     value, session = services.auth.start_session(user)
     lifetime = int((session.expires_at - session.created_at).total_seconds())
@@ -104,7 +114,7 @@ def create_user(body: NewUser, services: ServicesDep, who: UserAdmin) -> dict[st
 
 
 @router.patch("/api/v1/users/{user_id}")
-def change_user(user_id: int, body: UserChange, services: ServicesDep,
+def change_user(user_id: RowId, body: UserChange, services: ServicesDep,
                 who: UserAdmin) -> dict[str, Any]:
     user = services.auth.get_user(user_id)
     if body.role is not None:
@@ -117,7 +127,7 @@ def change_user(user_id: int, body: UserChange, services: ServicesDep,
 
 
 @router.post("/api/v1/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)
-def set_password(user_id: int, body: NewPassword, services: ServicesDep,
+def set_password(user_id: RowId, body: NewPassword, services: ServicesDep,
                  who: Authenticated) -> None:
     """Your own password, or anyone's with ``users:manage``."""
     services.auth.set_password(
@@ -127,7 +137,8 @@ def set_password(user_id: int, body: NewPassword, services: ServicesDep,
 
 @router.get("/api/v1/tokens")
 def list_tokens(services: ServicesDep, who: Authenticated,
-                owner_id: int | None = None) -> list[dict[str, Any]]:
+                owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                ) -> list[dict[str, Any]]:
     owner = owner_id if owner_id is not None else who.user_id
     return [_plain(token) for token in services.auth.tokens.list(who, owner)]
 

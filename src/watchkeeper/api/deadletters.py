@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from watchkeeper.api.deps import ServicesDep, allow
+from watchkeeper.api.deps import Offset, RowId, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 
@@ -27,19 +27,19 @@ def list_letters(
     _: Reader,
     pending: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     letters, total = services.dead_letters.list(limit, offset, pending_only=pending)
     return {"total": total, "dead_letters": letters}
 
 
 @router.get("/{letter_id}")
-def get_letter(letter_id: int, services: ServicesDep, _: Reader) -> dict[str, Any]:
+def get_letter(letter_id: RowId, services: ServicesDep, _: Reader) -> dict[str, Any]:
     return services.dead_letters.get(letter_id)
 
 
 @router.post("/{letter_id}/replay")
-def replay(letter_id: int, body: Replay, services: ServicesDep, who: Replayer) -> dict[str, Any]:
+def replay(letter_id: RowId, body: Replay, services: ServicesDep, who: Replayer) -> dict[str, Any]:
     if body.source_type:
         services.decoder.check_source_type(body.source_type)
     return services.dead_letters.replay(letter_id, who.actor, services.replay, body.source_type)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 
 from watchkeeper.auth.principal import Principal, require
 from watchkeeper.auth.roles import INGEST_PERMISSIONS, Permission
@@ -21,6 +21,11 @@ from watchkeeper.errors import AuthenticationError, PermissionDenied
 
 if TYPE_CHECKING:
     from watchkeeper.server.services import Services
+
+MAX_ID = 2**63 - 1
+"""Ids and offsets beyond a 64-bit integer are refused before any database sees them."""
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
@@ -33,6 +38,18 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated["Services", Depends(get_services)]
+
+
+def same_origin(request: Request) -> None:
+    """Refuse a request that a browser says comes from another site (login CSRF: another
+    site signing a browser into the attacker's account). Clients that send no ``Origin``
+    (curl, scripts) are not browsers acting for someone else and pass."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin != own:
+        raise PermissionDenied("cross-site request refused")
 
 
 def client_ip(request: Request) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
-from watchkeeper.api.deps import ServicesDep, allow
+from watchkeeper.api.deps import Offset, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.errors import NotFoundError
@@ -40,7 +40,7 @@ async def search(
     sort: str = "@timestamp",
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Events matching query ``q`` in ``[start, end)``, one page, newest first."""
     request = _request(q, start, end, sort, order, limit, offset)

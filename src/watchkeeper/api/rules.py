@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
-from watchkeeper.api.deps import ServicesDep, allow
+from watchkeeper.api.deps import RowId, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 
@@ -71,5 +71,5 @@ def add_exception(body: NewException, services: ServicesDep, who: Excepter) -> d
 
 
 @router.delete("/exceptions/{exception_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_exception(exception_id: int, services: ServicesDep, who: Excepter) -> None:
+def delete_exception(exception_id: RowId, services: ServicesDep, who: Excepter) -> None:
     services.rules.delete_exception(exception_id, who.actor)

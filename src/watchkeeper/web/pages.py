@@ -17,11 +17,24 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.alerts.service import AlertFilter
-from watchkeeper.api.deps import ServicesDep, allow, client_ip, session_of
+from watchkeeper.api.deps import (
+    RowId,
+    ServicesDep,
+    allow,
+    client_ip,
+    same_origin,
+    session_of,
+)
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.auth.sessions import clear_session_cookie, cookie_name, session_cookie
-from watchkeeper.errors import InputError, RuleError, UsageError, WatchkeeperError
+from watchkeeper.errors import (
+    InputError,
+    OverloadedError,
+    RuleError,
+    UsageError,
+    WatchkeeperError,
+)
 from watchkeeper.search.request import SearchRequest, TimeRange
 from watchkeeper.search.service import SearchResult, run_histogram, run_search
 
@@ -78,7 +91,11 @@ def _page(
 def _safe_next(target: str) -> str:
     """Only a path on this site: never an open redirect."""
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    # Browsers read a backslash as a slash and drop tabs and newlines: "/\\evil.example"
+    # and "/\t/evil.example" would lead off-site.
+    odd = "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    if odd or parts.scheme or parts.netloc or not target.startswith("/") \
+            or target.startswith("//"):
         return "/alerts"
     return target
 
@@ -111,11 +128,15 @@ def login(
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form()] = "/alerts",
 ) -> Response:
+    same_origin(request)
     try:
         user = services.auth.authenticate(username, password, client_ip(request))
     except WatchkeeperError as error:
-        page = _page(request, "login.html", None, next=_safe_next(next), error=error.message)
+        page = _page(request, "login.html", None, next=_safe_next(next), error=error.message,
+                     username=username)
         page.status_code = error.http_status
+        if isinstance(error, OverloadedError):
+            page.headers["Retry-After"] = str(error.retry_after)
         return page
     value, session = services.auth.start_session(user)
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -149,7 +170,7 @@ def alerts_page(
 
 
 @router.get("/alerts/{alert_id}")
-def alert_page(request: Request, alert_id: int, services: ServicesDep,
+def alert_page(request: Request, alert_id: RowId, services: ServicesDep,
                who: Viewer) -> HTMLResponse:
     alert = services.alerts.get(alert_id)
     events: list[str] = []
@@ -164,14 +185,14 @@ def alert_page(request: Request, alert_id: int, services: ServicesDep,
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge(alert_id: int, services: ServicesDep, who: Triager) -> Response:
+def acknowledge(alert_id: RowId, services: ServicesDep, who: Triager) -> Response:
     services.alerts.acknowledge(alert_id, who.actor)
     return RedirectResponse("/alerts", status_code=303)
 
 
 @router.post("/alerts/{alert_id}/close")
 def close(
-    alert_id: int, services: ServicesDep, who: Triager,
+    alert_id: RowId, services: ServicesDep, who: Triager,
     verdict: Annotated[str, Form()], note: Annotated[str | None, Form(max_length=10_000)] = None,
 ) -> Response:
     services.alerts.close(alert_id, who.actor, verdict, note or None)
@@ -226,7 +247,7 @@ def add_exception(
 
 
 @router.post("/rules/exceptions/{exception_id}/delete")
-def delete_exception(exception_id: int, services: ServicesDep, who: Excepter) -> Response:
+def delete_exception(exception_id: RowId, services: ServicesDep, who: Excepter) -> Response:
     services.rules.delete_exception(exception_id, who.actor)
     return RedirectResponse("/rules", status_code=303)
 
@@ -263,6 +284,6 @@ def letters_page(request: Request, services: ServicesDep, who: LetterReader) -> 
 
 
 @router.post("/dead-letters/{letter_id}/replay")
-def replay_letter(letter_id: int, services: ServicesDep, who: LetterReplayer) -> Response:
+def replay_letter(letter_id: RowId, services: ServicesDep, who: LetterReplayer) -> Response:
     services.dead_letters.replay(letter_id, who.actor, services.replay)
     return RedirectResponse("/dead-letters", status_code=303)

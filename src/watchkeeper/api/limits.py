@@ -1,0 +1,62 @@
+"""A bound on request bodies, checked before any route reads or parses one.
+
+Ingest routes have their own, larger limit (``http.max_body_bytes``, checked as they
+stream); every other body — JSON for the API, forms for the web UI — is small, so anything
+beyond :data:`OTHER_BODY_BYTES` is refused with 413 before authentication runs, and an
+anonymous caller cannot make the server read megabytes.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+OTHER_BODY_BYTES = 1 << 20
+INGEST_PREFIX = "/api/v1/ingest"
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(INGEST_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send, self.limit)
+            return
+        seen = 0
+        refused = False
+
+        async def bounded() -> Message:
+            nonlocal seen, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    refused = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, bounded, watch)
+        if refused and not started:
+            await _too_large(send, self.limit)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = (b'{"error":"PayloadTooLarge","message":"request body over the limit of '
+            + str(limit).encode() + b' bytes"}')
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
