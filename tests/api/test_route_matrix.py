@@ -3,6 +3,7 @@ it is for: ingest tokens ingest, nothing else does, and nobody gets in without o
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 
 import pytest
@@ -58,9 +59,14 @@ def test_a_role_may_do_exactly_what_its_permissions_allow(
         assert answer.status_code in ALLOWED_OUTCOMES, answer.text
         return
     assert answer.status_code == 403, answer.text
-    body = answer.json()
-    assert body["error"] == "PermissionDenied"
-    assert f"'{need}'" in body["message"]
+    if is_web_form(method, template):
+        # a person gets the refusal as a page, with the same message
+        assert answer.headers["content-type"].startswith("text/html")
+        assert f"'{need}'" in html.unescape(answer.text)
+    else:
+        body = answer.json()
+        assert body["error"] == "PermissionDenied"
+        assert f"'{need}'" in body["message"]
     assert last_audit_id(world) == before, "a refused call changed something"
 
 

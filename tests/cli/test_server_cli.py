@@ -12,7 +12,7 @@ from tests.serverfixtures import EXAMPLE_RULES, ROOT
 from watchkeeper.auth.service import AuthService
 from watchkeeper.cli.main import cli, register
 from watchkeeper.config import load_settings
-from watchkeeper.server.services import open_state_db
+from watchkeeper.server.stores import open_state_db
 
 register()
 LOGS = ROOT / "examples" / "logs"

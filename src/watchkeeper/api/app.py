@@ -43,6 +43,11 @@ def create_app(services: Services) -> FastAPI:
     async def watchkeeper_error(request: Request, error: WatchkeeperError) -> Response:
         if pages.wants_html(request) and error.http_status == 401:
             return pages.login_redirect(request)
+        if pages.wants_html(request) and error.http_status < 500:
+            response = pages.error_page(request, error.http_status, error.message)
+            if isinstance(error, OverloadedError):
+                response.headers["Retry-After"] = str(error.retry_after)
+            return response
         body: dict[str, object] = {"error": type(error).__name__, "message": error.message}
         if error.location:
             body["location"] = error.location

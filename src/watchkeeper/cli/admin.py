@@ -41,7 +41,7 @@ def search(config: Path | None, query: str, start: datetime | None, end: datetim
 
     from watchkeeper.search.request import SearchRequest, TimeRange
     from watchkeeper.search.service import run_search
-    from watchkeeper.server.services import open_events
+    from watchkeeper.server.stores import open_events
 
     settings = settings_from(config)
     store = open_events(settings, read_only=True)
@@ -68,7 +68,7 @@ def search(config: Path | None, query: str, start: datetime | None, end: datetim
 @contextmanager
 def _auth(config: Path | None) -> Iterator[AuthService]:
     from watchkeeper.auth.service import AuthService
-    from watchkeeper.server.services import open_state_db
+    from watchkeeper.server.stores import open_state_db
 
     db = open_state_db(settings_from(config))
     try:
@@ -162,7 +162,7 @@ def audit() -> None:
 def audit_verify(config: Path | None, expect: str | None) -> None:
     """Check every entry's hash and link; exit status 1 when the log was altered."""
     from watchkeeper.audit.service import AuditLog
-    from watchkeeper.server.services import open_state_db
+    from watchkeeper.server.stores import open_state_db
 
     db = open_state_db(settings_from(config))
     try:

@@ -48,3 +48,7 @@ def register() -> None:
 def main() -> None:
     register()
     sys.exit(cli.main(standalone_mode=True))
+
+
+if __name__ == "__main__":
+    main()

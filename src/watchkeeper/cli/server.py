@@ -77,7 +77,7 @@ def init(folder: Path, data_dir: Path, rules: tuple[Path, ...], admin: str,
     from watchkeeper.auth.principal import SYSTEM
     from watchkeeper.auth.service import AuthService
     from watchkeeper.config import CONFIG_NAME, load_settings
-    from watchkeeper.server.services import open_state_db
+    from watchkeeper.server.stores import open_state_db
 
     console = Console()
     config = folder / CONFIG_NAME

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
 
+GAUGES = frozenset({"open_connections"})
+"""Receiver values that go up and down (the others only grow)."""
 ReceiverCounts = Callable[[], Mapping[str, Mapping[str, int]]]
 """receiver name → {"received": n, "accepted": n, "rejected": n, "dropped": n, ...}"""
 
@@ -76,14 +78,14 @@ class _ReceiverCollector(Collector):
         self.counts = counts
 
     def collect(self) -> Iterable[Metric]:
-        families: dict[str, CounterMetricFamily] = {}
+        families: dict[str, CounterMetricFamily | GaugeMetricFamily] = {}
         for receiver, counters in self.counts().items():
             for name, value in counters.items():
                 family = families.get(name)
                 if family is None:
-                    family = CounterMetricFamily(
-                        f"watchkeeper_receiver_{name}", f"Receiver counter: {name}",
-                        labels=["receiver"],
+                    kind = GaugeMetricFamily if name in GAUGES else CounterMetricFamily
+                    family = kind(
+                        f"watchkeeper_receiver_{name}", f"Receiver {name}", labels=["receiver"]
                     )
                     families[name] = family
                 family.add_metric([receiver], value)

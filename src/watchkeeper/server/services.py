@@ -28,25 +28,11 @@ from watchkeeper.parsers import default_registry
 from watchkeeper.pipeline.decode import Decoder
 from watchkeeper.pipeline.service import Pipeline
 from watchkeeper.rules.service import RuleService
-from watchkeeper.state.db import StateDB, migrate, open_state
-from watchkeeper.store import open_event_store
+from watchkeeper.server.stores import open_events, open_state_db
+from watchkeeper.state.db import StateDB
 from watchkeeper.store.base import EventStore
 
 LOCK_NAME = "server.lock"
-
-
-def open_state_db(settings: Settings) -> StateDB:
-    """The state database, migrated to the current schema."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate(settings.resolved_state_url)
-    return open_state(settings.resolved_state_url)
-
-
-def open_events(settings: Settings, *, read_only: bool = False) -> EventStore:
-    """The event store; ``read_only`` for readers beside a running server (the CLI)."""
-    return open_event_store(
-        settings.events_url or str(settings.events_dir.resolve()), read_only=read_only
-    )
 
 
 class DataDirLock:

@@ -68,7 +68,30 @@ def mount_static(app: FastAPI) -> None:
 
 
 def wants_html(request: Request) -> bool:
+    """A person in a browser (a UI page, no bearer token) rather than a program."""
+    if "authorization" in request.headers:
+        return False
     return not request.url.path.startswith(("/api/", "/metrics", "/healthz"))
+
+
+TITLES = {400: "That did not work", 403: "Not allowed", 404: "Not found",
+          409: "Not possible now", 413: "Too large", 422: "That did not work",
+          429: "Too many attempts"}
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """A refusal shown to a person: the same message as the API's, as a page."""
+    services = request.app.state.services
+    who = None
+    try:
+        found = session_of(request, services)
+        who = found[0] if found else None
+    except WatchkeeperError:
+        who = None
+    page = _page(request, "error.html", who, status=status,
+                 title=TITLES.get(status, "Something went wrong"), message=message)
+    page.status_code = status
+    return page
 
 
 def login_redirect(request: Request) -> Response:
