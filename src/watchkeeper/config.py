@@ -85,11 +85,19 @@ class RetentionSettings(BaseModel):
     """Days to keep per ``event.dataset``, e.g. ``{"windows.sysmon" = 90}``."""
     interval_minutes: int = Field(60, ge=1)
 
+    @field_validator("per_dataset")
+    @classmethod
+    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [name for name, days in value.items() if days < 1]
+        if bad:
+            raise ValueError(f"days must be at least 1 (not for {', '.join(bad)})")
+        return value
+
 
 class AlertSettings(BaseModel):
     group_by: list[str] = Field(default_factory=list)
     """Default grouping of a rule's alerts; empty = one alert per matching event."""
-    window_s: int = Field(3600, ge=1)
+    window_s: int = Field(3600, ge=1, le=30 * 86400)
     """How long a group stays open for new matches (counted into the same alert)."""
 
 

@@ -13,6 +13,7 @@ from tests.pipeline.conftest import Rig, make_rig
 from tests.serverfixtures import EXAMPLE_RULES
 from watchkeeper.alerts.service import AlertFilter, AlertService
 from watchkeeper.audit.service import AuditLog
+from watchkeeper.errors import ConflictError, UsageError
 from watchkeeper.pipeline import service as pipeline_service
 from watchkeeper.state.db import StateDB
 
@@ -42,12 +43,10 @@ def test_matching_events_become_alerts_and_every_event_is_stored(rig: Rig) -> No
     assert rig.pipeline.position == rig.spool.last_seq()
 
 
-def test_a_replay_stores_nothing_twice_and_alerts_nothing_twice(rig: Rig, tmp_path: Path) -> None:
+def test_a_replay_stores_nothing_twice_and_alerts_nothing_twice(rig: Rig) -> None:
     rig.send(sshd(1))
     rig.send(sshd(2))
     rig.run()
-    again = make_rig(rig.db, tmp_path / "spool2", store=rig.store)
-    again.spool.close()
     # the same chunks once more, as after a crash between the alerts and the store commit
     chunks = rig.spool.read(0, 1 << 20)
     rig.pipeline.position = 0
@@ -163,3 +162,29 @@ def test_rule_files_are_reloaded_when_they_change(state_db: StateDB, tmp_path: P
         assert [f.path for f in rig.rules.active.failed] == [broken]
     finally:
         rig.spool.close()
+
+
+def test_a_spool_behind_the_store_is_refused(state_db: StateDB, tmp_path: Path) -> None:
+    """Chunks of a new, empty spool would reuse stored event ids: refuse to start."""
+    first = make_rig(state_db, tmp_path / "spool")
+    first.send(sshd(1))
+    first.send(sshd(2))
+    first.run()
+    first.spool.close()
+    with pytest.raises(UsageError, match="the spool folder was removed or replaced"):
+        make_rig(state_db, tmp_path / "new-spool", store=first.store)
+
+
+def test_a_dead_letter_is_replayed_once(rig: Rig) -> None:
+    seq = rig.send(sshd(5), "winlog-json")  # sent with the wrong format
+    rig.run()
+    [letter] = rig.dead_letters.list()[0]
+    assert rig.store.count() == 0
+    replayed = rig.dead_letters.replay(letter["id"], "alice", rig.spool.append, "syslog")
+    assert replayed["replayed_by"] == "alice"
+    with pytest.raises(ConflictError, match="already replayed"):
+        rig.dead_letters.replay(letter["id"], "bob", rig.spool.append)
+    assert rig.spool.last_seq() == seq + 1
+    rig.run()
+    assert rig.store.count() == 1  # as syslog, the line is an event now
+    assert len(alerts(rig.db)) == 1

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 import polars as pl
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.model import AlertEventRow, AlertRow
@@ -36,7 +36,8 @@ ENTITY_FIELDS = {
     "process": "process.executable",
 }
 """Entity name in an alert → the canonical event field it is read from."""
-_LOOKUP_CHUNK = 500
+_LOOKUP_CHUNK = 400
+"""Pairs per lookup: two bound values each, well under every database's limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,14 +145,15 @@ def _with_rule_ids(matches: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame
 
 
 def _fresh(session: Session, matches: pl.DataFrame) -> pl.DataFrame:
-    """Matches whose (rule, event) pair is not yet counted, each pair once."""
+    """Matches whose (rule, event) pair is not yet counted, each pair once. The lookup is
+    by pairs, which the unique index on (rule_id, event_id) answers."""
     matches = matches.unique(["rule_id", EVENT_ID], keep="first", maintain_order=True)
-    event_ids = matches[EVENT_ID].unique().to_list()
+    pairs = list(zip(matches["rule_id"].to_list(), matches[EVENT_ID].to_list(), strict=True))
     seen: set[tuple[str, str]] = set()
-    for start in range(0, len(event_ids), _LOOKUP_CHUNK):
-        part = event_ids[start : start + _LOOKUP_CHUNK]
+    for start in range(0, len(pairs), _LOOKUP_CHUNK):
+        part = pairs[start : start + _LOOKUP_CHUNK]
         query = select(AlertEventRow.rule_id, AlertEventRow.event_id).where(
-            AlertEventRow.event_id.in_(part)
+            tuple_(AlertEventRow.rule_id, AlertEventRow.event_id).in_(part)
         )
         seen.update((rule_id, event_id) for rule_id, event_id in session.execute(query))
     if not seen:

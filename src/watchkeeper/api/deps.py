@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.auth.principal import Principal, require
 from watchkeeper.auth.roles import INGEST_PERMISSIONS, Permission
@@ -71,8 +72,9 @@ async def authenticate(request: Request) -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("Authorization must be 'Bearer <token>'")
-        return services.auth.verify_token(token.strip())
-    found = session_of(request, services)
+        # the state database may wait on the pipeline's write: never on the event loop
+        return await run_in_threadpool(services.auth.verify_token, token.strip())
+    found = await run_in_threadpool(session_of, request, services)
     if found is None:
         raise AuthenticationError("sign in, or send a bearer token")
     principal, session = found

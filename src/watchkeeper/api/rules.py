@@ -24,7 +24,9 @@ class RuleChange(BaseModel):
 
 
 class NewException(BaseModel):
-    rules: list[str] | None = Field(None, description="rule ids or titles; null = every rule")
+    rules: list[str] | None = Field(
+        None, min_length=1, description="rule ids or titles; null = every rule"
+    )
     reason: str = Field(min_length=1, max_length=2000)
     match: dict[str, Any] | list[dict[str, Any]] = Field(
         description="a Sigma detection map (AND), or a list of maps (OR)"

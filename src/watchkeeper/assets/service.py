@@ -3,6 +3,7 @@ for the enrichment stage."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,8 +41,9 @@ class AssetService:
     def __init__(self, db: StateDB, audit: AuditLog) -> None:
         self.db = db
         self.audit = audit
+        self._versions = itertools.count(1)
         self.version = 0
-        """Bumped on every change, so that the pipeline knows to reload the table."""
+        """A new value on every change, so that the pipeline knows to reload the table."""
 
     def put(
         self,
@@ -71,7 +73,7 @@ class AssetService:
             after = asset_dict(row)
             action = "asset.update" if before else "asset.create"
             self.audit.append(session, actor, action, "asset", name, before, after)
-        self.version += 1
+        self.version = next(self._versions)
         return after
 
     def delete(self, actor: str, asset_id: int) -> None:
@@ -82,7 +84,7 @@ class AssetService:
             before = asset_dict(row)
             session.delete(row)
             self.audit.append(session, actor, "asset.delete", "asset", row.name, before, None)
-        self.version += 1
+        self.version = next(self._versions)
 
     def list(self) -> list[dict[str, Any]]:
         with self.db.session() as session:

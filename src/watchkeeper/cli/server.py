@@ -74,6 +74,7 @@ def settings_from(config: Path | None, **overrides: Any) -> Settings:
 def init(folder: Path, data_dir: Path, rules: tuple[Path, ...], admin: str,
          password_stdin: bool, generate_password: bool) -> None:
     """Create a configuration file, the data folder and the first administrator."""
+    from watchkeeper.auth.passwords import check_policy
     from watchkeeper.auth.principal import SYSTEM
     from watchkeeper.auth.service import AuthService
     from watchkeeper.config import CONFIG_NAME, load_settings
@@ -84,6 +85,7 @@ def init(folder: Path, data_dir: Path, rules: tuple[Path, ...], admin: str,
     if config.exists():
         raise UsageError(f"{config} exists already; edit it, or init another folder")
     password = _admin_password(password_stdin, generate_password)
+    check_policy(password, admin)  # before anything is written
     folder.mkdir(parents=True, exist_ok=True)
     listed = ", ".join(f'"{p.resolve().as_posix()}"' for p in rules)
     config.write_text(CONFIG_TEMPLATE.format(data_dir=data_dir.as_posix(), rules=listed),
@@ -95,7 +97,7 @@ def init(folder: Path, data_dir: Path, rules: tuple[Path, ...], admin: str,
     try:
         auth = AuthService(db)
         if auth.find_user(admin) is not None:
-            raise UsageError(f"user {admin!r} exists already in {settings.resolved_state_url}")
+            raise UsageError(f"user {admin!r} exists already in the state database")
         auth.create_user(SYSTEM, admin, "admin", password)
     finally:
         db.close()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.audit.service import AuditLog
@@ -19,6 +19,7 @@ from watchkeeper.errors import ConflictError, NotFoundError, UsageError
 from watchkeeper.state.db import StateDB
 
 PREVIEW_BYTES = 2048
+LOOKUP_CHUNK = 400
 Replayer = Callable[[str, str, bytes], int]
 """(source type, origin, raw) → spool sequence number: how a replay re-enters the pipeline."""
 
@@ -72,8 +73,8 @@ class DeadLetters:
         self._lock = threading.Lock()
 
     def put(self, receiver: str, origin: str, reason: str, raw: bytes) -> None:
-        row = DeadLetterRow(receiver=receiver, origin=origin, reason=reason, raw=raw,
-                            at=datetime.now(UTC))
+        row = DeadLetterRow(receiver=receiver[:50], origin=origin[:500], reason=reason[:4000],
+                            raw=raw, at=datetime.now(UTC))
         with self._lock:
             if len(self._queued) >= self.MAX_QUEUED:
                 self.dropped += 1
@@ -95,22 +96,25 @@ class DeadLetters:
         if not rejected:
             return 0
         keys = [(r.spool_seq, r.location) for r in rejected]
-        known = {
-            (seq, location)
-            for seq, location in session.execute(
-                select(DeadLetterRow.spool_seq, DeadLetterRow.location).where(
-                    tuple_(DeadLetterRow.spool_seq, DeadLetterRow.location).in_(keys)
+        known: set[tuple[int | None, str | None]] = set()
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            part = keys[start : start + LOOKUP_CHUNK]
+            known.update(
+                (seq, location)
+                for seq, location in session.execute(
+                    select(DeadLetterRow.spool_seq, DeadLetterRow.location).where(
+                        tuple_(DeadLetterRow.spool_seq, DeadLetterRow.location).in_(part)
+                    )
                 )
             )
-        }
         fresh = [r for r in rejected if (r.spool_seq, r.location) not in known]
         session.add_all(
             DeadLetterRow(
                 receiver="pipeline",
-                origin=r.origin,
-                source_type=r.source_type,
-                reason=r.reason,
-                location=r.location,
+                origin=r.origin[:500],
+                source_type=r.source_type[:100],
+                reason=r.reason[:4000],
+                location=r.location[:200],
                 spool_seq=r.spool_seq,
                 raw=r.raw,
             )
@@ -148,11 +152,17 @@ class DeadLetters:
         (after fixing a wrong type); a record that fails again comes back as a new letter."""
         with self.db.session() as session:
             row = _row(session, letter_id)
-            if row.replayed_at is not None:
+            # claim it first, in one statement: two replays at once send it once
+            claimed = session.execute(
+                update(DeadLetterRow)
+                .where(DeadLetterRow.id == letter_id, DeadLetterRow.replayed_at.is_(None))
+                .values(replayed_at=datetime.now(UTC), replayed_by=actor)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 raise ConflictError(f"dead letter {letter_id} was already replayed")
+            session.refresh(row)
             chosen = source_type or row.source_type or "auto"
             seq = replayer(chosen, f"replay:{letter_id}", row.raw)
-            row.replayed_at, row.replayed_by = datetime.now(UTC), actor
             self.audit.append(
                 session, actor, "deadletter.replay", "dead_letter", str(letter_id),
                 None, {"source_type": chosen, "spool_seq": seq},

@@ -24,9 +24,11 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import polars as pl
+from sqlalchemy.exc import SQLAlchemyError
 
 from watchkeeper.alerts.writer import AlertWriter, Grouping, match_columns
 from watchkeeper.deadletters.service import DeadLetters, Rejected
+from watchkeeper.errors import UsageError
 from watchkeeper.events.enrich import AssetEnricher
 from watchkeeper.events.normalize import Normalizer
 from watchkeeper.ingest.spool import Chunk, Spool
@@ -40,8 +42,13 @@ log = logging.getLogger(__name__)
 BYTES_PER_EVENT = 600
 """The first guess of an event's raw size, to cut batches by bytes before parsing; then
 the average of what was seen (syslog lines are ~150 bytes, Windows JSON ~800)."""
+MIN_EVENT_BYTES, MAX_EVENT_BYTES = 64, 64 << 10
+"""Bounds on that average, so that one odd body cannot make a batch huge."""
 RETRY_DELAY_S = 1.0
 ATTEMPTS = 3
+INFRASTRUCTURE = (OSError, SQLAlchemyError)
+"""Failures of the disk or the database: retried for as long as they last, never blamed
+on the input."""
 """Tries of a failing batch before its chunks are run one by one and the failing ones
 are put aside as dead letters: one poisonous input must not stop the pipeline."""
 
@@ -91,6 +98,13 @@ class Pipeline:
         self.max_latency_s = max_latency_s
         self.position = max(store.committed_seq(), 0)
         """The highest spool seq whose events are stored (spool seqs start at 1)."""
+        if spool.last_seq() < self.position:
+            # new chunks would reuse stored sequence numbers, hence event ids
+            raise UsageError(
+                f"the spool ends at {spool.last_seq()} but events up to {self.position} are "
+                "stored: the spool folder was removed or replaced; restore it, or start "
+                "with a new data folder"
+            )
         self.writer = AlertWriter()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -149,18 +163,28 @@ class Pipeline:
                 self._stop.wait(RETRY_DELAY_S)
 
     def _one_by_one(self, chunks: Sequence[Chunk]) -> None:
+        """After repeated failures: each chunk alone, and one that still fails for a reason
+        of its own (not the database or the disk) is put aside as a replayable dead letter."""
         for chunk in chunks:
-            try:
-                self.process([chunk])
-            except Exception as error:
-                log.exception("chunk put aside", extra={"seq": chunk.seq})
-                reason = f"processing failed: {type(error).__name__}: {error}"
-                with self.db.session() as session:
-                    self.dead_letters.put_rejected(session, [Rejected(
-                        chunk.origin, chunk.source_type, reason[:2000], "chunk", chunk.seq,
-                        chunk.payload)])
-                self.store.write(pl.DataFrame(), chunk.seq, chunk.seq)
-                self._advance(chunk.seq)
+            error: Exception | None = None
+            for _ in range(ATTEMPTS):
+                try:
+                    self.process([chunk])
+                    error = None
+                    break
+                except INFRASTRUCTURE:
+                    raise  # not the chunk's fault: the outer loop waits and tries again
+                except Exception as failure:
+                    error = failure
+            if error is None:
+                continue
+            log.error("chunk put aside", exc_info=error, extra={"seq": chunk.seq})
+            reason = f"processing failed: {type(error).__name__}: {error}"
+            with self.db.session() as session:
+                self.dead_letters.put_rejected(session, [Rejected(
+                    chunk.origin, chunk.source_type, reason, "chunk", chunk.seq, chunk.payload)])
+            self.store.write(pl.DataFrame(), chunk.seq, chunk.seq)
+            self._advance(chunk.seq)
 
     def _gather(self) -> list[Chunk]:
         self.dead_letters.flush()
@@ -209,8 +233,10 @@ class Pipeline:
         with stage.labels("store").time():
             self.store.write(frame, first, last)
         self._advance(last)
-        if frame.height:
-            size = sum(len(c.payload) for c in chunks) / frame.height
+        records = frame.height + len(decoded.rejected)
+        if records:
+            size = sum(len(c.payload) for c in chunks) / records
+            size = min(max(size, MIN_EVENT_BYTES), MAX_EVENT_BYTES)
             self.bytes_per_event = 0.8 * self.bytes_per_event + 0.2 * size
         self._count(chunks, frame.height, matches.height, stats.created, decoded)
         return BatchResult(first, last, frame.height, matches.height, stats.created,

@@ -94,6 +94,11 @@ class RuleService:
 
     def _scan(self) -> tuple[tuple[str, int, int], ...]:
         found: list[tuple[str, int, int]] = []
+        extra = [*self.settings.mappings, *filter(None, [self.settings.placeholders])]
+        for path in extra:
+            if path.is_file():
+                stat = path.stat()
+                found.append((os.fspath(path), stat.st_mtime_ns, stat.st_size))
         for root in self.settings.paths:
             for path in [root] if root.is_file() else sorted(root.rglob("*")):
                 if path.suffix.lower() in RULE_SUFFIXES and path.is_file():
@@ -102,7 +107,7 @@ class RuleService:
         return tuple(found)
 
     def _build(self) -> ActiveRules:
-        self._fingerprint = self._scan()
+        fingerprint = self._scan()
         placeholders = (
             load_placeholders(self.settings.placeholders) if self.settings.placeholders else None
         )
@@ -111,8 +116,14 @@ class RuleService:
         routed, failed = split_routable(ruleset, mapping)
         with self.db.session() as session:
             settings = list(session.execute(select(RuleSettingRow)).scalars())
-            exceptions = [_exclusion(row) for row in session.execute(select(RuleExceptionRow))
-                          .scalars()]
+            rows = list(session.execute(select(RuleExceptionRow)).scalars())
+        exceptions: list[Exclusion] = []
+        broken: list[RuleFailure] = []
+        for row in rows:
+            try:
+                exceptions.append(_exclusion(row))
+            except UsageError as error:  # stored by an older version, say: report, go on
+                broken.append(RuleFailure(f"exception {row.id}", None, error.message))
         disabled = frozenset(s.rule_id for s in settings if not s.enabled)
         groupings = {
             s.rule_id: Grouping(
@@ -125,9 +136,10 @@ class RuleService:
         enabled = [rule for rule in routed if rule.id not in disabled]
         rules, _stale = apply_exclusions(enabled, exceptions)
         engine = Engine(rules, mapping, FieldAliases.default())
+        self._fingerprint = fingerprint  # only now: a failed build is tried again
         return ActiveRules(
-            engine, engine.rules, routed, failed, disabled, groupings, self.default_grouping,
-            len(exceptions),
+            engine, engine.rules, routed, [*failed, *broken], disabled, groupings,
+            self.default_grouping, len(exceptions),
         )
 
     # what analysts change ------------------------------------------------------------
