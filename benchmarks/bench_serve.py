@@ -106,6 +106,15 @@ class ServerProcess:
         connection.close()
         return json.loads(body) if path != "/metrics" else body.decode()
 
+    def stages(self) -> dict[str, float]:
+        """Seconds spent so far in each pipeline stage (sums of the server's histogram)."""
+        found = {}
+        for line in self.get("/metrics").splitlines():
+            if line.startswith("watchkeeper_stage_seconds_sum"):
+                stage = line.split('stage="', 1)[1].split('"', 1)[0]
+                found[stage] = float(line.split()[-1])
+        return found
+
     def stored_events(self) -> float:
         for line in self.get("/metrics").splitlines():
             if line.startswith("watchkeeper_events_stored_total"):
@@ -157,13 +166,17 @@ def run_http(server: ServerProcess, lines: list[bytes], body_lines: int, clients
     bodies = [b"".join(lines[i:i + body_lines]) for i in range(0, len(lines), body_lines)]
     shares = [bodies[i::clients] for i in range(clients)]
     before, cpu0, t0 = server.stored_events(), server.cpu_seconds(), time.perf_counter()
+    stages0 = server.stages()
     threads = [threading.Thread(target=post, args=(server, share)) for share in shares]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wait_stored(server, before + len(lines))
-    return _figures(server, len(lines), time.perf_counter() - t0, server.cpu_seconds() - cpu0)
+    figures = _figures(server, len(lines), time.perf_counter() - t0, server.cpu_seconds() - cpu0)
+    spent = {k: v - stages0.get(k, 0.0) for k, v in server.stages().items()}
+    print("  time per stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in spent.items()))
+    return figures
 
 
 def syslog_lines(count: int, seed: int = 1) -> list[bytes]:

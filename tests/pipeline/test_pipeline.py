@@ -188,3 +188,28 @@ def test_a_dead_letter_is_replayed_once(rig: Rig) -> None:
     rig.run()
     assert rig.store.count() == 1  # as syslog, the line is an event now
     assert len(alerts(rig.db)) == 1
+
+
+def test_a_failed_background_store_write_is_processed_again(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline_service, "RETRY_DELAY_S", 0.01)
+    write = rig.store.write
+    failures = [1]
+
+    def flaky(frame: Any, first: int, last: int) -> None:
+        if failures[0]:
+            failures[0] -= 1
+            raise OSError("disk hiccup")
+        write(frame, first, last)
+
+    monkeypatch.setattr(rig.store, "write", flaky)
+    rig.send(sshd(1))
+    rig.send(sshd(2, "web02"))
+    last = rig.send(sshd(3, "web03"))
+    rig.pipeline.start()
+    assert rig.pipeline.wait_for(last, timeout_s=20)
+    assert failures == [0]
+    assert rig.store.count() == 3
+    assert sorted(a["entities"]["host"] for a in alerts(rig.db)) == ["web01", "web02", "web03"]
+    assert rig.dead_letters.list()[1] == 0

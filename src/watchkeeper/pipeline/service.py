@@ -34,6 +34,7 @@ from watchkeeper.events.normalize import Normalizer
 from watchkeeper.ingest.spool import Chunk, Spool
 from watchkeeper.ops.metrics import Metrics
 from watchkeeper.pipeline.decode import EVENT_ID, INGESTED, Decoded, Decoder
+from watchkeeper.pipeline.storing import StoreWriter
 from watchkeeper.rules.service import RuleService
 from watchkeeper.state.db import StateDB
 from watchkeeper.store.base import EventStore
@@ -105,7 +106,10 @@ class Pipeline:
                 "stored: the spool folder was removed or replaced; restore it, or start "
                 "with a new data folder"
             )
+        self.read_position = self.position
+        """The highest spool seq processed (its batch may still be on its way to the store)."""
         self.writer = AlertWriter()
+        self._store_writer: StoreWriter | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._asset_frame: tuple[int, AssetEnricher] | None = None
@@ -115,6 +119,7 @@ class Pipeline:
 
     def start(self) -> None:
         self.spool.release(self.position)
+        self._store_writer = StoreWriter(self.store, self._advance, self.metrics)
         self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
         self._thread.start()
 
@@ -137,6 +142,9 @@ class Pipeline:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        if self._store_writer is not None:
+            self._store_writer.close()
+            self._store_writer = None
 
     def wait_for(self, seq: int, timeout_s: float = 10.0) -> bool:
         """Block until everything up to spool sequence ``seq`` is stored."""
@@ -146,25 +154,32 @@ class Pipeline:
     def _run(self) -> None:
         failures = 0
         while not self._stop.is_set():
-            chunks: list[Chunk] = []
+            writer = self._store_writer
             try:
+                if writer is not None and writer.failed is not None:
+                    raise RuntimeError("the store writer failed") from writer.failed
                 chunks = self._gather()
                 if chunks and failures >= ATTEMPTS:
                     self._one_by_one(chunks)
                 elif chunks:
-                    self.process(chunks)
+                    self.process(chunks, background=True)
                 failures = 0
             except Exception:
-                # the batch stays in the spool and is tried again; nothing is acknowledged
-                # twice and nothing is lost, but the error must be seen
+                # what was not stored stays in the spool and is processed again; nothing
+                # is acknowledged twice and nothing is lost, but the error must be seen
                 log.exception("batch failed, retrying", extra={"after_seq": self.position})
                 self.metrics.batch_errors.inc()
                 failures += 1
+                if writer is not None:
+                    writer.reset()
+                self.read_position = self.position
                 self._stop.wait(RETRY_DELAY_S)
 
     def _one_by_one(self, chunks: Sequence[Chunk]) -> None:
         """After repeated failures: each chunk alone, and one that still fails for a reason
         of its own (not the database or the disk) is put aside as a replayable dead letter."""
+        if self._store_writer is not None:
+            self._store_writer.idle()
         for chunk in chunks:
             error: Exception | None = None
             for _ in range(ATTEMPTS):
@@ -185,12 +200,13 @@ class Pipeline:
                     chunk.origin, chunk.source_type, reason, "chunk", chunk.seq, chunk.payload)])
             self.store.write(pl.DataFrame(), chunk.seq, chunk.seq)
             self._advance(chunk.seq)
+            self.read_position = chunk.seq
 
     def _gather(self) -> list[Chunk]:
         self.dead_letters.flush()
-        if not self.spool.wait(self.position, timeout=0.25):
+        if not self.spool.wait(self.read_position, timeout=0.25):
             return []
-        chunks = self.spool.read(self.position, self.batch_bytes)
+        chunks = self.spool.read(self.read_position, self.batch_bytes)
         if not chunks:
             return []
         started = time.monotonic()
@@ -206,7 +222,9 @@ class Pipeline:
 
     # one batch ---------------------------------------------------------------------------
 
-    def process(self, chunks: Sequence[Chunk]) -> BatchResult:
+    def process(self, chunks: Sequence[Chunk], *, background: bool = False) -> BatchResult:
+        """Run one batch through every stage. ``background``: hand the store write to the
+        store writer (the pipeline thread); otherwise write it before returning."""
         first, last = chunks[0].seq, chunks[-1].seq
         stage = self.metrics.stage_seconds
         with stage.labels("parse").time():
@@ -230,9 +248,13 @@ class Pipeline:
             ingested = matches[INGESTED].min()
             if isinstance(ingested, datetime):
                 self.metrics.alert_latency.observe((now - ingested).total_seconds())
-        with stage.labels("store").time():
-            self.store.write(frame, first, last)
-        self._advance(last)
+        if background and self._store_writer is not None:
+            self._store_writer.submit(frame, first, last)
+        else:
+            with stage.labels("store").time():
+                self.store.write(frame, first, last)
+            self._advance(last)
+        self.read_position = last
         records = frame.height + len(decoded.rejected)
         if records:
             size = sum(len(c.payload) for c in chunks) / records
