@@ -263,6 +263,10 @@ def run_latency(server: ServerProcess, lines: list[bytes], rate: float, seconds:
     stop.set()
     stopped_at[0] = time.perf_counter()
     poller.join()
+    buckets = [line for line in server.get("/metrics").splitlines()
+               if line.startswith("watchkeeper_ingest_to_alert_seconds_bucket")]
+    print("  server-side ingest-to-alert histogram (per batch, cumulative): " + ", ".join(
+        line.split('le="', 1)[1].split('"', 1)[0] + ":" + line.split()[-1] for line in buckets))
     latencies = sorted(seen[h] - sent[h] for h in sent if h in seen)
     if not latencies:
         return {"markers": len(sent), "alerted": 0}
@@ -302,6 +306,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=50_000)
     parser.add_argument("--latency-seconds", type=float, default=30)
+    parser.add_argument("--latency-events", type=Path,
+                        help="background events of the latency run (default: --events); "
+                        "a file without injected attacks measures the usual alert rate")
     args = parser.parse_args()
     with args.events.open("rb") as handle:
         lines = [line for _, line in zip(range(args.count), handle, strict=False)]
@@ -314,7 +321,12 @@ def main() -> None:
             report("HTTP winlog-json", http_run)
             syslog_run = run_syslog(server, syslog_lines(len(lines)))
             report("syslog TCP", syslog_run)
-            latency = run_latency(server, lines, http_run["events_per_s"] / 2,
+            background = lines
+            if args.latency_events:
+                with args.latency_events.open("rb") as handle:
+                    background = [line for _, line in zip(range(args.count), handle,
+                                                          strict=False)]
+            latency = run_latency(server, background, http_run["events_per_s"] / 2,
                                   args.latency_seconds)
             print("ingest-to-alert at half the HTTP rate "
                   f"({latency.get('rate', 0):,.0f} events/s): " + ", ".join(
