@@ -196,3 +196,18 @@ def test_no_route_reads_a_body_over_the_limit(small: Api) -> None:
     answer = small.client.post("/api/v1/auth/login", content=body,
                                headers={"Content-Type": "application/json"})
     assert answer.status_code == 413, answer.text
+
+
+def test_a_chunked_body_over_the_limit_is_refused(small: Api) -> None:
+    def pieces():  # type: ignore[no-untyped-def]
+        yield b'{"username": "'
+        for _ in range(64):
+            yield b"a" * LIMIT
+        yield b'", "password": "x"}'
+
+    client = TestClient(small.client.app, base_url=BASE_URL, raise_server_exceptions=False)
+    answer = client.post("/api/v1/auth/login", content=pieces(),
+                         headers={"Content-Type": "application/json"})
+    client.close()
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["error"] == "PayloadTooLarge"

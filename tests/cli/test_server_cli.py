@@ -110,3 +110,16 @@ def test_import_then_search(folder: Path) -> None:
     bad = run("search", "process.name:(", "--config", config(folder))
     assert bad.exit_code == 2
     assert "column" in bad.output
+
+
+def test_import_cuts_large_batches_into_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    import polars as pl
+
+    from watchkeeper.server import importer
+
+    monkeypatch.setattr(importer, "MAX_PIECE_BYTES", 2000)
+    frame = pl.DataFrame({"event.dataset": ["x"] * 100, "Message": ["y" * 100] * 100})
+    parts = list(importer.pieces(frame))
+    assert len(parts) > 1
+    assert all(len(p) <= 2000 for p in parts)
+    assert sum(p.count(b"\n") for p in parts) == 100

@@ -44,11 +44,17 @@ class BodyLimit:
 
         async def watch(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the app's answer to a body it never got whole: 413 instead
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        await self.app(scope, bounded, watch)
+        try:
+            await self.app(scope, bounded, watch)
+        except Exception:
+            if not refused:
+                raise
         if refused and not started:
             await _too_large(send, self.limit)
 

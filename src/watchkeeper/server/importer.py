@@ -13,9 +13,11 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
 from rich.console import Console
 
 from watchkeeper.config import Settings
@@ -26,6 +28,9 @@ from watchkeeper.parsers.parsed import ParsedEventsParser, dump_events
 from watchkeeper.server.services import Services
 
 BATCH_EVENTS = 10_000
+MAX_PIECE_BYTES = 8 << 20
+"""Each piece sent is at most this big (large events are sent in smaller batches), well
+under the spool's chunk limit and the server's ingest body limit."""
 SOURCE_TYPE = ParsedEventsParser.name
 MAX_RETRIES = 120
 
@@ -58,7 +63,8 @@ def import_direct(
             _note_skips(services, chunk.skipped, report)
             if chunk.frame.height == 0:
                 continue
-            spool.append(SOURCE_TYPE, "import", dump_events(chunk.frame))
+            for piece in pieces(chunk.frame):
+                spool.append(SOURCE_TYPE, "import", piece)
             while pipeline.position < spool.last_seq():
                 result = pipeline.process(spool.read(pipeline.position, pipeline.batch_bytes))
                 report.events += result.events
@@ -68,6 +74,18 @@ def import_direct(
     finally:
         services.close()
     return report
+
+
+def pieces(frame: pl.DataFrame) -> Iterator[bytes]:
+    """The batch in the ``watchkeeper-events`` form, cut in halves until each piece is
+    under :data:`MAX_PIECE_BYTES` (one event is never cut)."""
+    body = dump_events(frame)
+    if len(body) <= MAX_PIECE_BYTES or frame.height == 1:
+        yield body
+        return
+    middle = frame.height // 2
+    yield from pieces(frame.slice(0, middle))
+    yield from pieces(frame.slice(middle))
 
 
 def _note_skips(services: Services, skipped: list[Skip], report: ImportReport) -> None:
@@ -86,7 +104,8 @@ def import_over_http(
         report.skipped.extend(chunk.skipped)
         if chunk.frame.height == 0:
             continue
-        _post(endpoint, token, dump_events(chunk.frame))
+        for piece in pieces(chunk.frame):
+            _post(endpoint, token, piece)
         report.events += chunk.frame.height
         report.batches += 1
         console.print(f"… {report.events} events sent", highlight=False)
