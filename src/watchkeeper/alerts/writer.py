@@ -24,9 +24,8 @@ from sqlalchemy.orm import Session
 from watchkeeper.alerts.model import AlertEventRow, AlertRow
 from watchkeeper.alerts.risk import risk_score
 from watchkeeper.detection.rules import Rule
+from watchkeeper.events.model import EVENT_ID, INGESTED
 
-EVENT_ID = "event.id"
-INGESTED = "event.ingested"
 CRITICALITY = "asset.criticality"
 ENTITY_FIELDS = {
     "host": "host.name",

@@ -16,12 +16,12 @@ from watchkeeper.api.deps import (
     ServicesDep,
     allow,
     client_ip,
+    end_session,
     same_origin,
-    session_of,
+    start_session,
 )
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
-from watchkeeper.auth.sessions import clear_session_cookie, session_cookie
 from watchkeeper.errors import UsageError
 from watchkeeper.search.values import as_utc
 
@@ -72,22 +72,14 @@ def login(body: Credentials, request: Request, response: Response,
     """Start a UI session: sets the session cookie, returns the CSRF token to send back."""
     same_origin(request)
     user = services.auth.authenticate(body.username, body.password, client_ip(request))
-    value, session = services.auth.start_session(user)
-    lifetime = int((session.expires_at - session.created_at).total_seconds())
-    response.set_cookie(**session_cookie(value, secure=services.settings.cookies_secure,
-                                         max_age=lifetime))
+    session = start_session(services, user, response)
     return {"user": _plain(user), "csrf_token": session.csrf_token}
 
 
 @router.post("/api/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(request: Request, response: Response, services: ServicesDep,
            _: Authenticated) -> None:
-    found = session_of(request, services)
-    cookie = request.cookies.get(clear_session_cookie(secure=services.settings.cookies_secure)
-                                 ["key"])
-    if found is not None and cookie:
-        services.auth.end_session(cookie)
-    response.delete_cookie(**clear_session_cookie(secure=services.settings.cookies_secure))
+    end_session(request, services, response)
 
 
 @router.get("/api/v1/auth/me")

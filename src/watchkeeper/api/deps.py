@@ -12,15 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.auth.principal import Principal, require
 from watchkeeper.auth.roles import INGEST_PERMISSIONS, Permission
-from watchkeeper.auth.sessions import WebSession, check_csrf, cookie_name
+from watchkeeper.auth.sessions import (
+    WebSession,
+    check_csrf,
+    clear_session_cookie,
+    cookie_name,
+    session_cookie,
+)
 from watchkeeper.errors import AuthenticationError, PermissionDenied
 
 if TYPE_CHECKING:
+    from watchkeeper.auth.model import User
     from watchkeeper.server.services import Services
 
 MAX_ID = 2**63 - 1
@@ -112,3 +119,21 @@ async def signed_in(request: Request) -> Principal:
 
 
 Authenticated = Annotated[Principal, Depends(signed_in)]
+
+
+def start_session(services: Services, user: User, response: Response) -> WebSession:
+    """Sign ``user`` in: a new session, its cookie set on ``response``."""
+    value, session = services.auth.start_session(user)
+    lifetime = int((session.expires_at - session.created_at).total_seconds())
+    secure = services.settings.cookies_secure
+    response.set_cookie(**session_cookie(value, secure=secure, max_age=lifetime))
+    return session
+
+
+def end_session(request: Request, services: Services, response: Response) -> None:
+    """Sign out: the request's session ended on the server, its cookie cleared."""
+    secure = services.settings.cookies_secure
+    value = request.cookies.get(cookie_name(secure))
+    if value:
+        services.auth.end_session(value)
+    response.delete_cookie(**clear_session_cookie(secure=secure))

@@ -24,11 +24,9 @@ import polars as pl
 
 from watchkeeper.deadletters.service import Rejected
 from watchkeeper.errors import UsageError
-from watchkeeper.events.model import OFFSET, RESERVED, Skip
+from watchkeeper.events.model import EVENT_ID, INGESTED, OFFSET, RESERVED, Skip
 from watchkeeper.parsers import ParserRegistry
 
-EVENT_ID = "event.id"
-INGESTED = "event.ingested"
 AUTO = "auto"
 _LOCATION = re.compile(r"^(line|offset|record) (\d+)$")
 

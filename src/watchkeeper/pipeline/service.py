@@ -30,10 +30,11 @@ from watchkeeper.alerts.writer import AlertWriter, Grouping, match_columns
 from watchkeeper.deadletters.service import DeadLetters, Rejected
 from watchkeeper.errors import UsageError
 from watchkeeper.events.enrich import AssetEnricher
+from watchkeeper.events.model import EVENT_ID, INGESTED
 from watchkeeper.events.normalize import Normalizer
 from watchkeeper.ingest.spool import Chunk, Spool
 from watchkeeper.ops.metrics import Metrics
-from watchkeeper.pipeline.decode import EVENT_ID, INGESTED, Decoded, Decoder
+from watchkeeper.pipeline.decode import Decoded, Decoder
 from watchkeeper.pipeline.storing import StoreWriter
 from watchkeeper.rules.service import RuleService
 from watchkeeper.state.db import StateDB

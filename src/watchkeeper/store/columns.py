@@ -13,10 +13,16 @@ from datetime import UTC, date, datetime
 import polars as pl
 
 from watchkeeper.errors import UsageError
-from watchkeeper.events.model import DATASET, LINE, OFFSET, ORIGINAL, SOURCE, TIMESTAMP
-
-EVENT_ID = "event.id"
-INGESTED = "event.ingested"
+from watchkeeper.events.model import (
+    DATASET,
+    EVENT_ID,
+    INGESTED,
+    LINE,
+    OFFSET,
+    ORIGINAL,
+    SOURCE,
+    TIMESTAMP,
+)
 
 UTC_MICROS = pl.Datetime("us", "UTC")
 STORE_COLUMNS: dict[str, pl.DataType] = {

@@ -22,12 +22,13 @@ from watchkeeper.api.deps import (
     ServicesDep,
     allow,
     client_ip,
+    end_session,
     same_origin,
     session_of,
+    start_session,
 )
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
-from watchkeeper.auth.sessions import clear_session_cookie, cookie_name, session_cookie
 from watchkeeper.errors import (
     InputError,
     OverloadedError,
@@ -161,21 +162,15 @@ def login(
         if isinstance(error, OverloadedError):
             page.headers["Retry-After"] = str(error.retry_after)
         return page
-    value, session = services.auth.start_session(user)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    lifetime = int((session.expires_at - session.created_at).total_seconds())
-    response.set_cookie(**session_cookie(value, secure=services.settings.cookies_secure,
-                                         max_age=lifetime))
+    start_session(services, user, response)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, services: ServicesDep, _: Viewer) -> Response:
-    value = request.cookies.get(cookie_name(services.settings.cookies_secure))
-    if value:
-        services.auth.end_session(value)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(**clear_session_cookie(secure=services.settings.cookies_secure))
+    end_session(request, services, response)
     return response
 
 
