@@ -106,6 +106,48 @@ class _Group:
     """The same ids per field: literal → atom id."""
     clauses: dict[int, list[list[int]]] = field(default_factory=dict)
     """Per rule, its prefilter clauses as lists of atom ids."""
+    _cache: dict[object, object] = field(default_factory=dict)
+    """Expressions and lookup tables built on first use and kept: the group's literals do
+    not change after the engine is built, and building them anew cost a small batch more
+    than searching it."""
+
+    def searches(self) -> tuple[list[str], list[pl.Expr]]:
+        """The fields with literals, and one multi-literal search per field (``f<i>``)."""
+        found = self._cache.get("searches")
+        if found is None:
+            fields = [name for name in self.literals if name != KEYWORDS]
+            queries = [
+                pl.col(lower_name(name))
+                .str.extract_many(self.literals[name], overlapping=True)
+                .alias(f"f{i}")
+                for i, name in enumerate(fields)
+            ]
+            found = self._cache["searches"] = (fields, queries)
+        return found  # type: ignore[return-value]
+
+    def keyword_search(self, column: str) -> pl.Expr:
+        """Whether ``column`` holds a keyword literal (ASCII case ignored)."""
+        key = ("keyword", column)
+        found = self._cache.get(key)
+        if found is None:
+            unsure = [*self.literals.get(KEYWORDS, []), *_FOLDS_TO_ASCII]
+            found = self._cache[key] = (
+                pl.col(column).str.contains_any(unsure, ascii_case_insensitive=True)
+                .fill_null(False)
+            )
+        return found  # type: ignore[return-value]
+
+    def id_map(self, name: str) -> tuple[pl.Series, pl.Series]:
+        """A field's literals and their atom ids, as the two sides of a replacement."""
+        key = ("ids", name)
+        found = self._cache.get(key)
+        if found is None:
+            ids = self.field_atoms[name]
+            found = self._cache[key] = (
+                pl.Series(list(ids), dtype=pl.String),
+                pl.Series(list(ids.values()), dtype=pl.UInt32),
+            )
+        return found  # type: ignore[return-value]
 
 
 class Engine:
@@ -233,26 +275,16 @@ class Engine:
             return plan
         # One query finds every literal of every field (fields run in parallel). Keyword
         # literals are ASCII and searched without ASCII case in each original column.
-        fields = [name for name in group.literals if name != KEYWORDS]
+        fields, queries = group.searches()
         keyword_literals = group.literals.get(KEYWORDS, [])
         keyword_columns = _filled(sub, originals) if keyword_literals else []
-        queries = [
-            pl.col(lower_name(name))
-            .str.extract_many(group.literals[name], overlapping=True)
-            .alias(f"f{i}")
-            for i, name in enumerate(fields)
-        ]
+        queries = list(queries)
         if keyword_columns:
-            unsure = [*keyword_literals, *_FOLDS_TO_ASCII]
             # Coarse but sound: a row holding any keyword literal of the group (or a
             # character whose lower case is ASCII, KELVIN SIGN → k) holds them all.
             queries.append(
-                pl.any_horizontal(
-                    pl.col(c)
-                    .str.contains_any(unsure, ascii_case_insensitive=True)
-                    .fill_null(False)
-                    for c in keyword_columns
-                ).alias("keywords")
+                pl.any_horizontal(group.keyword_search(c) for c in keyword_columns)
+                .alias("keywords")
             )
         hits = sub.select(queries)
         positions: list[np.ndarray] = []
@@ -267,9 +299,9 @@ class Engine:
             if not counts.any():
                 continue
             literals = hits.get_column(column).explode().drop_nulls()
-            ids = group.field_atoms[name]
+            old, new = group.id_map(name)
             positions.append(np.repeat(everywhere, counts))
-            atoms.append(literals.replace_strict(ids, return_dtype=pl.UInt32).to_numpy())
+            atoms.append(literals.replace_strict(old, new, return_dtype=pl.UInt32).to_numpy())
         if keyword_columns:
             rows = np.flatnonzero(hits.get_column("keywords").to_numpy())
             for literal in keyword_literals:
