@@ -127,3 +127,28 @@ def test_deactivating_or_demoting_the_owner_takes_effect_on_the_next_request(
                            headers=api.bearer("admin"))
     assert off.status_code == 200, off.text
     assert api.client.get("/api/v1/alerts", headers=bearer(token)).status_code == 401
+
+
+def test_a_narrowed_token_cannot_manage_tokens_or_passwords(shared_server: Api) -> None:
+    """A dashboard's read-only token, if stolen, must not mint or revoke tokens."""
+    _, narrow = issue(shared_server, "analyst", name="dashboard", scopes=["alerts:read"])
+    client = shared_server.client
+    assert client.get("/api/v1/alerts", headers=bearer(narrow)).status_code == 200
+    for method, path, body in [
+        ("GET", "/api/v1/tokens", None),
+        ("POST", "/api/v1/tokens", {"name": "more"}),
+        ("DELETE", f"/api/v1/tokens/{parse_token(shared_server.tokens['analyst'])[0]}", None),
+        ("POST", f"/api/v1/users/{shared_server.user_ids['analyst']}/password",
+         {"password": "a brand new passphrase", "current_password": "x"}),
+    ]:
+        answer = client.request(method, path, json=body, headers=bearer(narrow))
+        assert answer.status_code == 403, (method, path, answer.text)
+        assert "narrowed" in answer.json()["message"]
+
+
+def test_an_admin_changing_their_own_password_gives_the_current_one(shared_server: Api) -> None:
+    admin = shared_server.user_ids["admin"]
+    path = f"/api/v1/users/{admin}/password"
+    refused = shared_server.client.post(path, json={"password": "another long passphrase"},
+                                        headers=shared_server.bearer("admin"))
+    assert refused.status_code == 401, refused.text

@@ -14,6 +14,7 @@ from watchkeeper.api.deps import (
     Authenticated,
     RowId,
     ServicesDep,
+    WholeUser,
     allow,
     client_ip,
     end_session,
@@ -120,7 +121,7 @@ def change_user(user_id: RowId, body: UserChange, services: ServicesDep,
 
 @router.post("/api/v1/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)
 def set_password(user_id: RowId, body: NewPassword, services: ServicesDep,
-                 who: Authenticated) -> None:
+                 who: WholeUser) -> None:
     """Your own password, or anyone's with ``users:manage``."""
     services.auth.set_password(
         who, user_id, body.password, current_password=body.current_password
@@ -128,7 +129,7 @@ def set_password(user_id: RowId, body: NewPassword, services: ServicesDep,
 
 
 @router.get("/api/v1/tokens")
-def list_tokens(services: ServicesDep, who: Authenticated,
+def list_tokens(services: ServicesDep, who: WholeUser,
                 owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                 ) -> list[dict[str, Any]]:
     owner = owner_id if owner_id is not None else who.user_id
@@ -136,7 +137,7 @@ def list_tokens(services: ServicesDep, who: Authenticated,
 
 
 @router.post("/api/v1/tokens", status_code=status.HTTP_201_CREATED)
-def issue_token(body: NewToken, services: ServicesDep, who: Authenticated) -> dict[str, Any]:
+def issue_token(body: NewToken, services: ServicesDep, who: WholeUser) -> dict[str, Any]:
     """Create a token; its value is in this answer and nowhere else, ever."""
     owner = body.owner_id if body.owner_id is not None else who.user_id
     if owner is None:
@@ -151,5 +152,5 @@ def issue_token(body: NewToken, services: ServicesDep, who: Authenticated) -> di
 
 
 @router.delete("/api/v1/tokens/{token_id}")
-def revoke_token(token_id: str, services: ServicesDep, who: Authenticated) -> dict[str, Any]:
+def revoke_token(token_id: str, services: ServicesDep, who: WholeUser) -> dict[str, Any]:
     return _plain(services.auth.revoke_token(who, token_id))

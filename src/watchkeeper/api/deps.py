@@ -16,7 +16,7 @@ from fastapi import Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.auth.principal import Principal, require
-from watchkeeper.auth.roles import INGEST_PERMISSIONS, Permission
+from watchkeeper.auth.roles import INGEST_PERMISSIONS, Permission, permissions_for
 from watchkeeper.auth.sessions import (
     WebSession,
     check_csrf,
@@ -119,6 +119,18 @@ async def signed_in(request: Request) -> Principal:
 
 
 Authenticated = Annotated[Principal, Depends(signed_in)]
+
+
+async def whole_user(request: Request) -> Principal:
+    """A person's session or an API token with all of its owner's rights: a token narrowed
+    to some permissions (a dashboard's ``alerts:read``) may not manage tokens or passwords."""
+    principal = await signed_in(request)
+    if principal.via == "token" and principal.permissions != permissions_for(principal.role):
+        raise PermissionDenied("a token narrowed to some permissions cannot manage tokens")
+    return principal
+
+
+WholeUser = Annotated[Principal, Depends(whole_user)]
 
 
 def start_session(services: Services, user: User, response: Response) -> WebSession:

@@ -132,7 +132,8 @@ class AuthService:
         *,
         current_password: str | None = None,
     ) -> User:
-        """Change a password: one's own with the current one, anyone's with ``users:manage``.
+        """Change a password: one's own with the current one (administrators too), anyone
+        else's with ``users:manage``.
 
         Every session of the user ends, so a stolen session does not survive the change.
         """
@@ -141,7 +142,7 @@ class AuthService:
             require(actor, Permission.USERS_MANAGE)
         user = self.get_user(user_id)
         check_policy(new_password, user.username)
-        if own and not actor.can(Permission.USERS_MANAGE):
+        if own and actor.via != "system":  # a stolen session must not keep the account
             with self._db.session() as session:
                 stored = self._row(session, user_id).password_hash
             if current_password is None or not self.passwords.verify(stored, current_password):
