@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from watchkeeper import __version__
 from watchkeeper.api.deps import Authenticated
@@ -44,7 +45,9 @@ def create_app(services: Services) -> FastAPI:
         if pages.wants_html(request) and error.http_status == 401:
             return pages.login_redirect(request)
         if pages.wants_html(request) and error.http_status < 500:
-            response = pages.error_page(request, error.http_status, error.message)
+            response = await run_in_threadpool(
+                pages.error_page, request, error.http_status, error.message
+            )
             if isinstance(error, OverloadedError):
                 response.headers["Retry-After"] = str(error.retry_after)
             return response

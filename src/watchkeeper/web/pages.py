@@ -290,8 +290,10 @@ async def search_page(
             bars = [{**b, "height": round(100 * b["count"] / peak)} for b in found]
     except UsageError as problem:
         error = str(problem)
-    return _page(request, "search.html", who, q=q, range=range, ranges=RANGES, result=result,
-                 histogram=bars, error=error)
+    return await run_in_threadpool(  # the page reads the session: not on the event loop
+        _page, request, "search.html", who, q=q, range=range, ranges=RANGES, result=result,
+        histogram=bars, error=error,
+    )
 
 
 @router.get("/dead-letters")
