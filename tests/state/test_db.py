@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,5 +142,35 @@ def test_in_memory_sqlite_keeps_its_tables_across_sessions() -> None:
     try:
         _make_counter(db)
         assert _count(db) == 0
+    finally:
+        db.close()
+
+
+def test_a_read_session_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """The pipeline holds the write lock for a batch; the alert queue must still answer."""
+    db = open_state(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        with db.session() as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+            session.execute(text("INSERT INTO t VALUES (1)"))
+        holding, release = threading.Event(), threading.Event()
+
+        def writer() -> None:
+            with db.session() as session:
+                session.execute(text("INSERT INTO t VALUES (2)"))
+                holding.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert holding.wait(10)
+        started = time.monotonic()
+        with db.read() as session:
+            seen = session.execute(text("SELECT count(*) FROM t")).scalar()
+        waited = time.monotonic() - started
+        release.set()
+        thread.join()
+        assert seen == 1  # the last commit, not the writer's open transaction
+        assert waited < 2
     finally:
         db.close()

@@ -103,7 +103,7 @@ class AlertService:
             query = query.where(AlertRow.last_seen >= wanted.since)
         if wanted.until:
             query = query.where(AlertRow.last_seen < wanted.until)
-        with self.db.session() as session:
+        with self.db.read() as session:
             total = session.execute(
                 select(func.count()).select_from(query.subquery())
             ).scalar_one()
@@ -114,7 +114,7 @@ class AlertService:
             return [alert_dict(r) for r in page_rows], int(total)
 
     def get(self, alert_id: int) -> dict[str, Any]:
-        with self.db.session() as session:
+        with self.db.read() as session:
             row = _row(session, alert_id)
             events = session.execute(
                 select(AlertEventRow.event_id)

@@ -87,7 +87,7 @@ class AssetService:
         self.version = next(self._versions)
 
     def list(self) -> list[dict[str, Any]]:
-        with self.db.session() as session:
+        with self.db.read() as session:
             rows = session.execute(select(AssetRow).order_by(AssetRow.name)).scalars()
             return [asset_dict(row) for row in rows]
 

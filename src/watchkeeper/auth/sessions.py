@@ -147,8 +147,9 @@ class SessionStore:
         if not cookie_value or len(cookie_value) > MAX_COOKIE_LENGTH:
             raise AuthenticationError("not signed in")
         now = self._clock()
-        with self._db.session() as session:
-            row = session.get(WebSessionRow, session_id(cookie_value))
+        key = session_id(cookie_value)
+        with self._db.read() as session:
+            row = session.get(WebSessionRow, key)
             if row is None:
                 raise AuthenticationError("not signed in, or the session has ended")
             user = session.get(UserRow, row.user_id)
@@ -158,10 +159,15 @@ class SessionStore:
                 or user is None
                 or not user.active
             )
-            if ended or user is None:
-                session.delete(row)
-            elif now - row.last_seen_at >= self.settings.touch_interval:
-                row.last_seen_at = now
+            touch = not ended and now - row.last_seen_at >= self.settings.touch_interval
+        if ended or touch:  # writes only when something changes
+            with self._db.session() as session:
+                found = session.get(WebSessionRow, key)
+                if found is not None and ended:
+                    session.delete(found)
+                elif found is not None:
+                    found.last_seen_at = now
+                    row = found
         if ended or user is None:
             raise AuthenticationError("the session has ended: sign in again")
         principal = user_principal(user.id, user.username, Role(user.role), "session")

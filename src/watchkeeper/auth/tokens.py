@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.audit.service import AuditLog
@@ -188,7 +188,7 @@ class TokenStore:
         """The principal a token acts as, or AuthenticationError (401)."""
         token_id, secret = parse_token(plaintext)
         now = self._clock()
-        with self._db.session() as session:
+        with self._db.read() as session:
             row = session.get(ApiTokenRow, token_id)
             if row is None or not hmac.compare_digest(row.secret_hash, hash_secret(secret)):
                 log.info("rejected token %s: unknown id or wrong secret", token_id)
@@ -198,11 +198,10 @@ class TokenStore:
             if reason is not None or owner is None:
                 log.info("rejected token %s: %s", token_id, reason)
                 raise AuthenticationError("unknown, revoked or expired token")
-            if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
-                row.last_used_at = now
+            touch = row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL
             kind = TokenKind(row.kind)
             scopes = None if row.scopes is None else frozenset(map(Permission, row.scopes))
-            return Principal(
+            principal = Principal(
                 user_id=owner.id,
                 username=owner.username,
                 role=Role(owner.role),
@@ -211,6 +210,13 @@ class TokenStore:
                 token_id=row.id,
                 source_type=row.source_type,
             )
+        if touch:  # a write, at most once a minute per token
+            with self._db.session() as session:
+                session.execute(
+                    update(ApiTokenRow).where(ApiTokenRow.id == token_id)
+                    .values(last_used_at=now)
+                )
+        return principal
 
     def revoke(self, actor: Principal, token_id: str) -> ApiToken:
         """Revoke a token at once; revoking one twice is a conflict."""

@@ -131,7 +131,7 @@ class DeadLetters:
         query = select(DeadLetterRow)
         if pending_only:
             query = query.where(DeadLetterRow.replayed_at.is_(None))
-        with self.db.session() as session:
+        with self.db.read() as session:
             total = session.execute(
                 select(func.count()).select_from(query.subquery())
             ).scalar_one()
@@ -142,7 +142,7 @@ class DeadLetters:
 
     def get(self, letter_id: int) -> dict[str, Any]:
         self.flush()
-        with self.db.session() as session:
+        with self.db.read() as session:
             return letter_dict(_row(session, letter_id), full=True)
 
     def replay(

@@ -193,7 +193,7 @@ class RuleService:
         return next(r for r in self.describe() if r["id"] == rule_id)
 
     def exceptions(self) -> list[dict[str, Any]]:
-        with self.db.session() as session:
+        with self.db.read() as session:
             rows = session.execute(select(RuleExceptionRow).order_by(RuleExceptionRow.id))
             return [_exception_dict(row) for row in rows.scalars()]
 

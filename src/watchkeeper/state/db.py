@@ -105,11 +105,16 @@ def _sqlite_engine(url: URL, *, foreign_keys: bool, pooled: bool) -> Engine:
             cursor.close()
 
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", on_begin)
     return engine
+
+
+READ_ONLY = "watchkeeper_read_only"
+"""Execution option of read-only sessions (a plain, deferred BEGIN on SQLite)."""
 
 
 class StateDB:
@@ -118,6 +123,9 @@ class StateDB:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -132,6 +140,13 @@ class StateDB:
         the first one's write lock until the busy timeout. Pass the open session down instead.
         """
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only: on SQLite it takes no write lock, so it never waits
+        for a writer (WAL readers see the last commit). Write with :meth:`session`."""
+        with self._readers() as session, session.begin():
             yield session
 
     def close(self) -> None:
