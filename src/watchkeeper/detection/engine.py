@@ -16,7 +16,6 @@ No Python code runs per event, except the counted fallback tests (see
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -33,6 +32,7 @@ from watchkeeper.detection.compiler import (
     lower_name,
 )
 from watchkeeper.detection.fields import FieldAliases
+from watchkeeper.detection.group import Group
 from watchkeeper.detection.logsource import LogSource, LogSourceMapping
 from watchkeeper.detection.patterns import fold_expr
 from watchkeeper.detection.prefilter import necessary_clauses, strong_clauses
@@ -43,8 +43,6 @@ ROW = "\x00row"
 _NO_OPTIMIZATION = pl.QueryOptFlags.none()
 """Each rule's query is one filter over a small frame: planning it would cost more than
 it saves, and sub-expressions shared between rules are already computed once."""
-_FOLDS_TO_ASCII = ("\u0130", "\u212a")
-"""The characters outside ASCII whose lower case holds ASCII letters (İ → i̇, K → k)."""
 
 
 def lowered_fields(node: ir.Node) -> set[str]:
@@ -73,83 +71,6 @@ def keyword_regexes(node: ir.Node) -> bool:
     )
 
 
-@dataclass(slots=True)
-class _Group:
-    """The rules of one logsource and what evaluating them needs."""
-
-    logsource: LogSource
-    route: ir.Node
-    fields: set[str] = field(default_factory=set)
-    lowered: set[str] = field(default_factory=set)
-    cidr: set[str] = field(default_factory=set)
-    keywords: bool = False
-    keyword_rules: set[int] = field(default_factory=set)
-    compiled: dict[int, pl.Expr] = field(default_factory=dict)
-    columns: dict[int, list[str]] = field(default_factory=dict)
-    """Per rule, the prepared columns its expression reads."""
-    def atom(self, atom: tuple[str, str]) -> int:
-        atom_id = self.atom_ids.get(atom)
-        if atom_id is None:
-            atom_id = self.atom_ids[atom] = len(self.atom_ids)
-            self.literals.setdefault(atom[0], []).append(atom[1])
-            self.field_atoms.setdefault(atom[0], {})[atom[1]] = atom_id
-            if atom[0] != KEYWORDS:
-                self.lowered.add(atom[0])
-        return atom_id
-
-    always: list[int] = field(default_factory=list)
-    """Rules without necessary literals: evaluated on every routed row."""
-    literals: dict[str, list[str]] = field(default_factory=dict)
-    """Per field, every necessary literal of the group's rules."""
-    atom_ids: dict[tuple[str, str], int] = field(default_factory=dict)
-    field_atoms: dict[str, dict[str, int]] = field(default_factory=dict)
-    """The same ids per field: literal → atom id."""
-    clauses: dict[int, list[list[int]]] = field(default_factory=dict)
-    """Per rule, its prefilter clauses as lists of atom ids."""
-    _cache: dict[object, object] = field(default_factory=dict)
-    """Expressions and lookup tables built on first use and kept: the group's literals do
-    not change after the engine is built, and building them anew cost a small batch more
-    than searching it."""
-
-    def searches(self) -> tuple[list[str], list[pl.Expr]]:
-        """The fields with literals, and one multi-literal search per field (``f<i>``)."""
-        found = self._cache.get("searches")
-        if found is None:
-            fields = [name for name in self.literals if name != KEYWORDS]
-            queries = [
-                pl.col(lower_name(name))
-                .str.extract_many(self.literals[name], overlapping=True)
-                .alias(f"f{i}")
-                for i, name in enumerate(fields)
-            ]
-            found = self._cache["searches"] = (fields, queries)
-        return found  # type: ignore[return-value]
-
-    def keyword_search(self, column: str) -> pl.Expr:
-        """Whether ``column`` holds a keyword literal (ASCII case ignored)."""
-        key = ("keyword", column)
-        found = self._cache.get(key)
-        if found is None:
-            unsure = [*self.literals.get(KEYWORDS, []), *_FOLDS_TO_ASCII]
-            found = self._cache[key] = (
-                pl.col(column).str.contains_any(unsure, ascii_case_insensitive=True)
-                .fill_null(False)
-            )
-        return found  # type: ignore[return-value]
-
-    def id_map(self, name: str) -> tuple[pl.Series, pl.Series]:
-        """A field's literals and their atom ids, as the two sides of a replacement."""
-        key = ("ids", name)
-        found = self._cache.get(key)
-        if found is None:
-            ids = self.field_atoms[name]
-            found = self._cache[key] = (
-                pl.Series(list(ids), dtype=pl.String),
-                pl.Series(list(ids.values()), dtype=pl.UInt32),
-            )
-        return found  # type: ignore[return-value]
-
-
 class Engine:
     """Evaluates a fixed set of rules over batches of events."""
 
@@ -166,8 +87,8 @@ class Engine:
         """Rules whose logsource the mapping does not cover: they are never evaluated."""
         self.fallback_rules: set[int] = set()
         """Rules with at least one test that runs in Python (per distinct value)."""
-        self._groups: list[_Group] = []
-        by_source: dict[LogSource, _Group] = {}
+        self._groups: list[Group] = []
+        by_source: dict[LogSource, Group] = {}
         for index, rule in enumerate(self.rules):
             group = by_source.get(rule.logsource)
             if group is None:
@@ -175,7 +96,7 @@ class Engine:
                 if route is None:
                     self.unrouted.append(rule)
                     continue
-                group = by_source[rule.logsource] = _Group(rule.logsource, route)
+                group = by_source[rule.logsource] = Group(rule.logsource, route)
                 self._groups.append(group)
             self._add(group, index, rule)
         self._route_fields = set().union(*(ir.fields_of(g.route) for g in self._groups))
@@ -183,7 +104,7 @@ class Engine:
         routes = Compiler()
         self._routes = [routes.compile(g.route) for g in self._groups]
 
-    def _add(self, group: _Group, index: int, rule: Rule) -> None:
+    def _add(self, group: Group, index: int, rule: Rule) -> None:
         reads = ir.fields_of(rule.condition)
         lowered = lowered_fields(rule.condition)
         cidr = cidr_fields(rule.condition)
@@ -260,7 +181,7 @@ class Engine:
         ).sort("row", "rule")
 
     def _plan(
-        self, group: _Group, sub: pl.DataFrame, originals: tuple[str, ...]
+        self, group: Group, sub: pl.DataFrame, originals: tuple[str, ...]
     ) -> list[tuple[pl.DataFrame, list[int]]]:
         """Which rules to evaluate on which rows: the rules without necessary literals on
         every row; each other rule only on the rows that satisfy its prefilter clauses.
