@@ -123,3 +123,35 @@ def test_import_cuts_large_batches_into_pieces(monkeypatch: pytest.MonkeyPatch) 
     assert len(parts) > 1
     assert all(len(p) <= 2000 for p in parts)
     assert sum(p.count(b"\n") for p in parts) == 100
+
+
+def test_import_does_not_follow_a_redirect_with_the_token() -> None:
+    import http.server
+    import threading
+
+    from watchkeeper.errors import UsageError
+    from watchkeeper.server import importer
+
+    seen: list[str | None] = []
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/x")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(UsageError, match="307"):
+            importer._post(f"http://127.0.0.1:{server.server_port}/api/v1/ingest/x",
+                           "wk_secret", b"{}\n")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == ["Bearer wk_secret"]  # the first request only: the redirect not followed

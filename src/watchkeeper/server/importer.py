@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from rich.console import Console
@@ -112,6 +113,16 @@ def import_over_http(
     return report
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would carry the token to wherever it points: refuse it instead."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(endpoint: str, token: str, body: bytes) -> None:
     for _ in range(MAX_RETRIES):
         request = urllib.request.Request(  # noqa: S310 - the URL is the user's own server
@@ -120,7 +131,7 @@ def _post(endpoint: str, token: str, body: bytes) -> None:
                      "Content-Type": "application/x-ndjson"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
+            with _OPENER.open(request, timeout=60) as answer:
                 answer.read()
                 return
         except urllib.error.HTTPError as error:
