@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -132,11 +133,13 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self.runs = 0
+        self.https: Certificate | None = None
 
     @classmethod
     def create(cls, folder: Path, tokens: Prepared, *, certificate: Certificate | None = None,
-               max_message_bytes: int = 512) -> ServerProcess:
-        """A copy of the initialised folder whose configuration is edited for tests."""
+               max_message_bytes: int = 512, https: bool = False) -> ServerProcess:
+        """A copy of the initialised folder whose configuration is edited for tests;
+        ``https``: the API too is served over TLS with ``certificate``."""
         shutil.copytree(tokens.folder, folder, dirs_exist_ok=True)
         generated = tomllib.loads((folder / "watchkeeper.toml").read_text(encoding="utf-8"))
         assert [Path(p) for p in generated["rules"]["paths"]] == [EXAMPLE_RULES.resolve()]
@@ -146,13 +149,22 @@ class ServerProcess:
         settings = {"data_dir": generated["data_dir"], "syslog": syslog,
                     "pipeline": {"max_latency_ms": 50},
                     "rules": {"paths": generated["rules"]["paths"]}}
-        return cls(folder, tokens, settings)
+        made = cls(folder, tokens, settings)
+        if https and certificate is not None:
+            made.https = certificate
+        return made
 
     # the process ---------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.http}"
+        scheme = "https" if self.https else "http"
+        return f"{scheme}://127.0.0.1:{self.ports.http}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an HTTP client trusts: the test certificate when the API is on TLS."""
+        return ssl.create_default_context(cafile=str(self.https.cert)) if self.https else True
 
     def start(self, attempts: int = 3) -> None:
         """Start the server and wait for ``/healthz``; new ports when one was taken."""
@@ -196,7 +208,7 @@ class ServerProcess:
                                         cwd=self.folder, env=_environment(),
                                         stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT_S
-        with httpx.Client(trust_env=False, timeout=2.0) as client:
+        with httpx.Client(trust_env=False, timeout=2.0, verify=self.verify) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
                     self.cleanup()
@@ -224,7 +236,10 @@ class ServerProcess:
             self._log = None
 
     def _write_config(self) -> None:
-        settings = {**self.settings, "http": {"host": "127.0.0.1", "port": self.ports.http}}
+        http: dict[str, Any] = {"host": "127.0.0.1", "port": self.ports.http}
+        if self.https:
+            http |= {"tls_cert": str(self.https.cert), "tls_key": str(self.https.key)}
+        settings = {**self.settings, "http": http}
         syslog = {"host": "127.0.0.1", "udp_port": self.ports.udp, "tcp_port": self.ports.tcp,
                   **settings["syslog"]}
         if "tls_cert" in syslog:
@@ -236,7 +251,8 @@ class ServerProcess:
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, trust_env=False, timeout=30.0)
+        return httpx.Client(base_url=self.url, headers=headers, trust_env=False, timeout=30.0,
+                            verify=self.verify)
 
     def get(self, path: str, **params: Any) -> Any:
         with self.client(self.api_token) as client:

@@ -71,7 +71,8 @@ class Sender:
 
     def _send(self) -> None:
         headers = {"Authorization": f"Bearer {self.server.ingest_token}"}
-        with httpx.Client(headers=headers, trust_env=False, timeout=10.0) as client:
+        with httpx.Client(headers=headers, trust_env=False, timeout=10.0,
+                          verify=self.server.verify) as client:
             while (request := self._next()) is not None:
                 body = ndjson([marked_event(n, HOST) for n in self.events_of(request)])
                 try:

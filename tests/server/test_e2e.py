@@ -43,7 +43,8 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
 def server(tmp_path_factory: pytest.TempPathFactory,
            certificate: Certificate) -> Iterator[ServerProcess]:
     process = ServerProcess.create(tmp_path_factory.mktemp("e2e"), prepared(tmp_path_factory),
-                                   certificate=certificate, max_message_bytes=512)
+                                   certificate=certificate, max_message_bytes=512,
+                                   https=True)
     process.start()
     try:
         yield process
