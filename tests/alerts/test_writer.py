@@ -113,3 +113,15 @@ def test_risk_formula() -> None:
     assert risk_score("high", "high") == 88
     assert risk_score("low", "medium", confidence=100) == 30
     assert risk_score("nonsense") == 5
+
+
+def test_a_late_older_match_joins_its_groups_alert(state_db: StateDB) -> None:
+    """Events arrive out of order: an older match within the window counts into the alert
+    instead of opening a second one, and moves its first seen back."""
+    record(state_db, [{"id": "e2", "host": "a", "minutes": 20}], BY_HOST)
+    stats = record(state_db, [{"id": "e1", "host": "a", "minutes": 5}], BY_HOST)
+    assert (stats.created, stats.grouped) == (0, 1)
+    [alert] = alerts(state_db)
+    assert alert.count == 2
+    assert alert.first_seen == T0 + timedelta(minutes=5)
+    assert alert.last_seen == T0 + timedelta(minutes=20)

@@ -191,8 +191,10 @@ def _open_alert(
             AlertRow.rule_id == rule.id,
             AlertRow.group_key == key,
             AlertRow.status != "closed",
+            # an open alert whose window holds this match, also when the match is older
+            # than the alert's first one (events arrive out of order)
             AlertRow.first_seen > _when(first) - window,
-            AlertRow.first_seen <= _when(first),
+            AlertRow.first_seen < _when(first) + window,
         )
         .order_by(AlertRow.first_seen.desc())
         .limit(1)
@@ -240,14 +242,17 @@ def _count_into(
     session: Session, alert_id: int, rule_id: str, members: list[dict[str, Any]]
 ) -> None:
     session.execute(insert(AlertEventRow), _links(alert_id, rule_id, members))
-    latest = max(_when(m) for m in members)
-    current = session.execute(select(AlertRow.last_seen).where(AlertRow.id == alert_id)).scalar()
+    times = [_when(m) for m in members]
+    first, last = session.execute(
+        select(AlertRow.first_seen, AlertRow.last_seen).where(AlertRow.id == alert_id)
+    ).one()
     session.execute(
         update(AlertRow)
         .where(AlertRow.id == alert_id)
         .values(
             count=AlertRow.count + len(members),
-            last_seen=max(latest, current) if current else latest,
+            first_seen=min(first, *times),
+            last_seen=max(last, *times),
             updated_at=datetime.now(UTC),
         )
     )
