@@ -31,3 +31,15 @@ def test_a_malformed_line_is_a_dead_letter_and_the_rest_is_kept(api: Api, tmp_pa
     assert "JSON" in letters["dead_letters"][0]["reason"]
     events = api.client.get("/api/v1/events", headers=api.bearer("viewer")).json()
     assert events["total"] == 1
+
+
+def test_event_times_without_a_zone_are_utc(api: Api) -> None:
+    api.ingest(WINDOWS, "winlog-json")
+    everything = api.client.get("/api/v1/events", headers=api.bearer("viewer")).json()["total"]
+    naive = api.client.get("/api/v1/events", params={"start": "2000-01-01T00:00:00"},
+                           headers=api.bearer("viewer"))
+    assert naive.status_code == 200, naive.text
+    assert naive.json()["total"] == everything
+    bars = api.client.get("/api/v1/events/histogram", params={"q": "EventID:1102"},
+                          headers=api.bearer("viewer")).json()["buckets"]
+    assert sum(b["count"] for b in bars) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -20,30 +20,38 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"])
 Reader = Annotated[Principal, Depends(allow(Permission.EVENTS_READ))]
 
 
-def _request(
-    q: str, start: datetime | None, end: datetime | None, sort: str, order: str, limit: int,
-    offset: int,
+def event_filter(
+    q: Annotated[str, Query(max_length=10_000)] = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> SearchRequest:
-    return SearchRequest(
-        query=q, time=TimeRange(start, end), sort=sort, descending=order != "asc",
-        limit=limit, offset=offset,
-    )
+    """The query and time range every event route takes; times without a zone are UTC."""
+    return SearchRequest(query=q, time=TimeRange(_utc(start), _utc(end)))
+
+
+Filtered = Annotated[SearchRequest, Depends(event_filter)]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 @router.get("")
 async def search(
     services: ServicesDep,
     _: Reader,
-    q: Annotated[str, Query(max_length=10_000)] = "",
-    start: datetime | None = None,
-    end: datetime | None = None,
+    wanted: Filtered,
     sort: str = "@timestamp",
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """Events matching query ``q`` in ``[start, end)``, one page, newest first."""
-    request = _request(q, start, end, sort, order, limit, offset)
+    request = dataclasses.replace(
+        wanted, sort=sort, descending=order != "asc", limit=limit, offset=offset
+    )
     result = await run_in_threadpool(run_search, services.store, request)
     return dataclasses.asdict(result)
 
@@ -52,14 +60,11 @@ async def search(
 async def histogram(
     services: ServicesDep,
     _: Reader,
-    q: Annotated[str, Query(max_length=10_000)] = "",
-    start: datetime | None = None,
-    end: datetime | None = None,
+    wanted: Filtered,
     buckets: Annotated[int, Query(ge=1, le=500)] = 60,
 ) -> dict[str, Any]:
     """Matching events counted per time bucket (a round interval)."""
-    request = _request(q, start, end, "@timestamp", "desc", 1, 0)
-    found = await run_in_threadpool(run_histogram, services.store, request, buckets)
+    found = await run_in_threadpool(run_histogram, services.store, wanted, buckets)
     return {"buckets": found}
 
 
