@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import ssl
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -116,6 +117,18 @@ class Server:
             extra={"http": f"{self.settings.http.host}:{port}", "syslog_udp": ports.udp,
                    "syslog_tcp": ports.tcp, "syslog_tls": ports.tls},
         )
+        if sys.stderr.isatty():
+            scheme = "https" if self.settings.http.tls_cert else "http"
+            receivers = ", ".join(
+                f"{name} {port}" for name, port in
+                (("UDP", ports.udp), ("TCP", ports.tcp), ("TLS", ports.tls)) if port
+            )
+            print(
+                f"\nWatchkeeper is running: web UI and API at "
+                f"{scheme}://{self.settings.http.host}:{port} · syslog {receivers or 'off'} · "
+                f"{len(self.services.rules.active.rules)} rules · Ctrl-C stops it\n",
+                file=sys.stderr, flush=True,
+            )
         self.started.set()
 
     async def _stop(self) -> None:
