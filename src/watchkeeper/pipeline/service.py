@@ -210,10 +210,14 @@ class Pipeline:
         chunks = self.spool.read(self.read_position, self.batch_bytes)
         if not chunks:
             return []
-        started = time.monotonic()
+        # The batch is cut when its oldest chunk has waited max_latency since it arrived,
+        # not max_latency after this read: when the pipeline is behind, what it reads has
+        # waited long enough already, and waiting more would only add to every event's delay.
+        waited = (datetime.now(UTC) - chunks[0].received).total_seconds()
+        deadline = time.monotonic() + self.max_latency_s - max(0.0, waited)
         size = sum(len(c.payload) for c in chunks)
         while size < self.batch_bytes and not self._stop.is_set():
-            remaining = self.max_latency_s - (time.monotonic() - started)
+            remaining = deadline - time.monotonic()
             if remaining <= 0 or not self.spool.wait(chunks[-1].seq, timeout=remaining):
                 break
             more = self.spool.read(chunks[-1].seq, self.batch_bytes - size)
