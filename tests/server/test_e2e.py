@@ -124,8 +124,9 @@ def test_a_matching_sshd_line_is_one_alert_within_the_latency_bound(
     assert alert["rule_title"] == SSH_RULE
     assert alert["entities"] == {"host": host, "user": user, "source_ip": ip}
     assert alert["count"] == 1
-    found = server.search(f"host.name:{host}")
-    assert found["total"] == 1
+    # alerts are committed before their batch's events are stored: wait for the event
+    found = wait_for(lambda: server.search(f"host.name:{host}"),
+                     lambda f: f["total"] == 1 and len(f["rows"]) == 1)
     [event] = found["rows"]
     assert (event["user.name"], event["source.ip"]) == (user, ip)
     assert event["log.file.path"].startswith(origin)
@@ -137,7 +138,7 @@ def test_a_matching_sshd_line_is_one_alert_within_the_latency_bound(
 def test_winlog_json_over_http_alerts_once_per_matching_event(server: ServerProcess) -> None:
     broken = b'{"EventID": 4688, "Computer": "e2e-broken-json'
     sent = time.monotonic()
-    server.ingest(WINDOWS + broken + b"\n", "winlog-json")
+    seq = server.ingest(WINDOWS + broken + b"\n", "winlog-json")
     titles = {"ws-fin-07.corp.example": ["Account Discovery With whoami",
                                          "PowerShell With An Encoded Command"],
               "dc-01.corp.example": ["Security Audit Log Cleared"]}
@@ -149,6 +150,8 @@ def test_winlog_json_over_http_alerts_once_per_matching_event(server: ServerProc
         assert sorted(a["rule_title"] for a in found[host]) == want
         assert all(a["entities"]["host"] == host and a["count"] == 1 for a in found[host])
     assert {a["entities"].get("user") for a in found["ws-fin-07.corp.example"]} == {"alice"}
+    # alerts are committed before their batch's events are stored: wait for the events
+    wait_for(server.stored_seq, lambda stored: stored >= seq)
     cleared = server.search("EventID:1102")
     assert cleared["total"] == 1
     assert cleared["rows"][0]["event.id"] == found["dc-01.corp.example"][0]["first_event_id"]
@@ -183,7 +186,7 @@ def test_malformed_frames_are_dead_letters_and_the_stream_goes_on(
         prefix = next(p for p in expected if letter["raw"].startswith(p))
         assert (letter["receiver"], letter["reason"]) == expected[prefix]
         assert len(letter["raw"]) <= 512
-    assert server.search("host.name:e2e-after-*")["total"] == 2
+    wait_for(lambda: server.search("host.name:e2e-after-*")["total"], lambda n: n == 2)
 
 
 def test_metrics_count_each_receiver_and_the_events_in(
