@@ -30,6 +30,10 @@ class WatchkeeperError(Exception):
         self.message = message
         self.location = location
 
+    def http_headers(self) -> dict[str, str]:
+        """Headers an HTTP answer about this error carries (none, unless a subclass says)."""
+        return {}
+
     def __str__(self) -> str:
         if self.location:
             return f"{self.location}: {self.message}"
@@ -96,3 +100,6 @@ class OverloadedError(WatchkeeperError):
     def __init__(self, message: str, *, retry_after: int = 1, location: str | None = None) -> None:
         super().__init__(message, location=location)
         self.retry_after = retry_after
+
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

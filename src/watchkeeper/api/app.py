@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from watchkeeper import __version__
 from watchkeeper.api.deps import Authenticated
 from watchkeeper.api.limits import OTHER_BODY_BYTES, BodyLimit
-from watchkeeper.errors import OverloadedError, WatchkeeperError
+from watchkeeper.errors import WatchkeeperError
 
 if TYPE_CHECKING:
     from watchkeeper.server.services import Services
@@ -48,15 +48,12 @@ def create_app(services: Services) -> FastAPI:
             response = await run_in_threadpool(
                 pages.error_page, request, error.http_status, error.message
             )
-            if isinstance(error, OverloadedError):
-                response.headers["Retry-After"] = str(error.retry_after)
+            response.headers.update(error.http_headers())
             return response
         body: dict[str, object] = {"error": type(error).__name__, "message": error.message}
         if error.location:
             body["location"] = error.location
-        headers = {}
-        if isinstance(error, OverloadedError):
-            headers["Retry-After"] = str(error.retry_after)
+        headers = error.http_headers()
         if error.http_status == 401:
             headers["WWW-Authenticate"] = "Bearer"
         if error.http_status >= 500:

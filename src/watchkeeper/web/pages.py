@@ -31,7 +31,6 @@ from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.errors import (
     InputError,
-    OverloadedError,
     RuleError,
     UsageError,
     WatchkeeperError,
@@ -159,8 +158,7 @@ def login(
         page = _page(request, "login.html", None, next=_safe_next(next), error=error.message,
                      username=username)
         page.status_code = error.http_status
-        if isinstance(error, OverloadedError):
-            page.headers["Retry-After"] = str(error.retry_after)
+        page.headers.update(error.http_headers())
         return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     start_session(services, user, response)
