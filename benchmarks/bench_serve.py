@@ -310,6 +310,10 @@ def main() -> None:
                         help="background events of the latency run (default: --events); "
                         "a file without injected attacks measures the usual alert rate")
     args = parser.parse_args()
+    from watchkeeper.ops.compute import limit_compute_threads
+
+    # the server's default, before Polars is imported: the reference runs with it too
+    print(f"compute threads (server and reference): {limit_compute_threads(0)}")
     with args.events.open("rb") as handle:
         lines = [line for _, line in zip(range(args.count), handle, strict=False)]
     with tempfile.TemporaryDirectory(prefix="wk-bench-") as folder:

@@ -69,6 +69,9 @@ class PipelineSettings(BaseModel):
     """Bytes received and not yet stored beyond which receivers push back (429, TCP pause)."""
     fsync: bool = True
     """Acknowledge only after the spool is on disk. Turn off only for throwaway tests."""
+    compute_threads: int = Field(0, ge=0, le=1024)
+    """Threads of the columnar engine that parses, detects and stores; 0: half the cores.
+    Read once at start."""
 
 
 class RulesSettings(BaseModel):

@@ -67,3 +67,54 @@ def test_raw_record_locations() -> None:
     assert raw_record(payload, "offset 4") == b"two"
     assert raw_record(payload, "line 9") == payload
     assert raw_record(payload, "chunk") == payload
+
+
+def _one_by_one(chunks: list[FakeChunk]):  # type: ignore[no-untyped-def]
+    """What each chunk decodes to alone: the reference for reading them as one stream."""
+    decoder = Decoder(default_registry())
+    parts = [decoder.decode([chunk]) for chunk in chunks]
+    return parts
+
+
+def test_json_chunks_read_as_one_stream_give_what_each_gives_alone() -> None:
+    bodies = [
+        b'{"EventID": 1, "Channel": "Security", "User": "a"}\n{broken\n'
+        b'{"EventID": 2, "Channel": "Security"}\n',
+        b'\n{"EventID": 3, "Channel": "System", "Extra": [1, 2]}\r\n   \n',
+        b'{"EventID": 4, "Channel": "Security", "User": "b"}',  # no end of line
+        b'"a string"\n{"EventID": 5, "Channel": "Security", "Image": "C:\\\\x.exe"}\n',
+    ]
+    chunks = [FakeChunk(10 + i, body, source_type="winlog-json", origin=f"http:{i}",
+                        received=datetime(2026, 11, 29, i, tzinfo=UTC))
+              for i, body in enumerate(bodies)]
+    decoder = Decoder(default_registry())
+    assert len(decoder._runs(chunks)) == 1, "all four are read in one call"
+    joined = decoder.decode(chunks)
+    alone = _one_by_one(chunks)
+    columns = ["event.id", "event.ingested", "log.file.path", "log.offset", "log.line",
+               "EventID", "User", "Extra", "Image", "event.original"]
+    expected = [row for part in alone for row in part.frame.select(
+        [c for c in columns if c in part.frame.columns]).to_dicts()]
+    got = joined.frame.select(columns).to_dicts()
+    assert [{k: v for k, v in row.items() if v is not None} for row in got] == [
+        {k: v for k, v in row.items() if v is not None} for row in expected]
+    assert [row["event.id"] for row in got] == [
+        "00000000000a-0", "00000000000a-59", "00000000000b-1", "00000000000c-0",
+        "00000000000d-11"]
+    assert [(r.spool_seq, r.location, r.raw, r.origin) for r in joined.rejected] == [
+        (r.spool_seq, r.location, r.raw, r.origin) for part in alone for r in part.rejected]
+    assert [(r.spool_seq, r.location) for r in joined.rejected] == [(10, "line 2"), (13, "line 1")]
+    assert joined.events_by_type == {"winlog-json": 5}
+
+
+def test_chunks_that_are_not_json_lines_are_read_alone() -> None:
+    array = FakeChunk(1, b'[{"EventID": 1, "Channel": "Security"}]', source_type="winlog-json")
+    lines = FakeChunk(2, b'{"EventID": 2, "Channel": "Security"}\n', source_type="winlog-json")
+    bom = FakeChunk(3, b'\xef\xbb\xbf{"EventID": 3, "Channel": "Security"}\n',
+                    source_type="winlog-json")
+    other = FakeChunk(4, LINE)
+    decoder = Decoder(default_registry())
+    assert [len(run) for run in decoder._runs([array, lines, bom, other])] == [1, 1, 1, 1]
+    found = decoder.decode([array, lines, bom, other])
+    assert found.frame["event.id"].to_list() == [
+        "000000000001-1", "000000000002-0", "000000000003-0", "000000000004-0"]

@@ -35,6 +35,8 @@ ENTITY_FIELDS = {
     "process": "process.executable",
 }
 """Entity name in an alert → the canonical event field it is read from."""
+ALERTS = AlertRow.metadata.tables[AlertRow.__tablename__]
+ALERT_EVENTS = AlertEventRow.metadata.tables[AlertEventRow.__tablename__]
 _LOOKUP_CHUNK = 400
 """Pairs per lookup: two bound values each, well under every database's limit."""
 
@@ -120,17 +122,24 @@ class AlertWriter:
                 _count_into(session, window.alert_id, window.rule.id, window.members)
                 stats.grouped += len(window.members)
         if fresh:
-            created = session.execute(
-                insert(AlertRow).returning(AlertRow.id, sort_by_parameter_order=True),
-                [_new_alert(w, now) for w in fresh],
-            ).scalars().all()
+            # Core statements, not the ORM's: thousands of rows go in a few multi-row
+            # statements. A new alert is known by its rule and first event, a unique pair.
+            alerts = ALERTS.c
+            created = {
+                (rule_id, first_event): alert_id
+                for alert_id, rule_id, first_event in session.execute(
+                    insert(ALERTS).returning(alerts.id, alerts.rule_id, alerts.first_event_id),
+                    [_new_alert(w, now) for w in fresh],
+                )
+            }
             links = []
-            for alert_id, window in zip(created, fresh, strict=True):
+            for window in fresh:
+                alert_id = created[(window.rule.id, window.members[0][EVENT_ID])]
                 links.extend(_links(alert_id, window.rule.id, window.members))
                 stats.grouped += len(window.members) - 1
-            session.execute(insert(AlertEventRow), links)
+                stats.created_ids.append(alert_id)
+            session.execute(insert(ALERT_EVENTS), links)
             stats.created = len(created)
-            stats.created_ids = list(created)
         return stats
 
 
@@ -241,7 +250,7 @@ def _links(alert_id: int, rule_id: str, members: list[dict[str, Any]]) -> list[d
 def _count_into(
     session: Session, alert_id: int, rule_id: str, members: list[dict[str, Any]]
 ) -> None:
-    session.execute(insert(AlertEventRow), _links(alert_id, rule_id, members))
+    session.execute(insert(ALERT_EVENTS), _links(alert_id, rule_id, members))
     times = [_when(m) for m in members]
     first, last = session.execute(
         select(AlertRow.first_seen, AlertRow.last_seen).where(AlertRow.id == alert_id)

@@ -51,6 +51,15 @@ class Parser(ABC):
         ``head`` holds up to the first 64 KiB of the (decompressed) stream.
         """
 
+    @classmethod
+    def joinable(cls, payload: bytes) -> bool:
+        """Whether ``payload`` holds whole records, one per line, such that payloads read
+        one after another as one stream give the same events at the same offsets as
+        each read alone. The pipeline then reads many small payloads (HTTP bodies) in
+        one call. No, unless a format says so.
+        """
+        return False
+
     @abstractmethod
     def parse(
         self, stream: BinaryIO, source: str, batch_size: int = DEFAULT_BATCH_SIZE

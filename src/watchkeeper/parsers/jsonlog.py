@@ -17,6 +17,7 @@ its ``log.file.path``, ``log.offset`` and ``event.original`` give way to the rea
 """
 from __future__ import annotations
 
+import codecs
 import io
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
@@ -29,7 +30,7 @@ import polars as pl
 from watchkeeper.events.model import DATASET, ORIGINAL, TIMESTAMP, Skip
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
 from watchkeeper.parsers.frames import frame_of, location_columns
-from watchkeeper.parsers.jsondocs import iter_json_documents
+from watchkeeper.parsers.jsondocs import iter_json_documents, json_layout
 from watchkeeper.parsers.jsonframe import decode_json, json_frame
 from watchkeeper.parsers.lines import LineBatch, iter_blocks
 from watchkeeper.parsers.times import parse_times
@@ -70,7 +71,14 @@ WINLOG_TIMES = ("@timestamp", "SystemTime", "TimeCreated.SystemTime", "TimeCreat
                 "EventTime", "UtcTime")
 """Where a flat Windows event keeps its time, by preference; times without zone are UTC."""
 ECS_TIMES = ("@timestamp",)
+BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 ELASTIC_HIT_KEYS = ("_index", "_id", "_type", "_score", "_routing", "_ignored", "sort")
+
+
+def _json_lines(payload: bytes) -> bool:
+    """A payload of JSON lines with no byte order mark (it is dropped only at the start
+    of a stream)."""
+    return not payload.startswith(BOMS) and json_layout(payload[:65536]) == "lines"
 
 
 def _first_document(head: bytes) -> dict[str, Any] | None:
@@ -100,6 +108,10 @@ class EvtxJsonParser(Parser):
         document = _first_document(head)
         event = document.get("Event") if document else None
         return 95 if isinstance(event, dict) and isinstance(event.get("System"), dict) else 0
+
+    @classmethod
+    def joinable(cls, payload: bytes) -> bool:
+        return _json_lines(payload)
 
     def parse(
         self, stream: BinaryIO, source: str, batch_size: int = DEFAULT_BATCH_SIZE
@@ -144,6 +156,10 @@ class _FlatJsonParser(Parser):
     def sniff(cls, head: bytes, filename: str) -> int:
         document = _first_document(head)
         return cls.claim(document) if document else 0
+
+    @classmethod
+    def joinable(cls, payload: bytes) -> bool:
+        return _json_lines(payload)
 
     @classmethod
     @abstractmethod

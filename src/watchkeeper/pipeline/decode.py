@@ -20,11 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 import polars as pl
 
 from watchkeeper.deadletters.service import Rejected
 from watchkeeper.errors import UsageError
-from watchkeeper.events.model import EVENT_ID, INGESTED, OFFSET, RESERVED, Skip
+from watchkeeper.events.model import EVENT_ID, INGESTED, LINE, OFFSET, RESERVED, SOURCE, Skip
 from watchkeeper.parsers import ParserRegistry
 
 AUTO = "auto"
@@ -65,18 +66,87 @@ class Decoder:
     def decode(self, chunks: Sequence[ChunkLike]) -> Decoded:
         frames: list[pl.DataFrame] = []
         result = Decoded(pl.DataFrame())
-        for chunk in chunks:
-            frame, skipped = self._parse(chunk)
-            if frame.height:
-                frames.append(_identify(frame, chunk))
-                result.events_by_type[chunk.source_type] = (
-                    result.events_by_type.get(chunk.source_type, 0) + frame.height
-                )
-            result.rejected.extend(_rejected(chunk, skip) for skip in skipped)
+        for run in self._runs(chunks):
+            joined = self._parse_joined(run) if len(run) > 1 else None
+            if joined is None:
+                parts = []
+                for chunk in run:
+                    frame, skipped = self._parse(chunk)
+                    parts.append((_identify(frame, chunk) if frame.height else frame,
+                                  [_rejected(chunk, skip) for skip in skipped]))
+            else:
+                parts = [joined]
+            for frame, rejected in parts:
+                if frame.height:
+                    frames.append(frame)
+                    source_type = run[0].source_type
+                    result.events_by_type[source_type] = (
+                        result.events_by_type.get(source_type, 0) + frame.height
+                    )
+                result.rejected.extend(rejected)
         if frames:
             # one contiguous chunk per column: the stages after this are much faster on it
             result.frame = pl.concat(frames, how="diagonal_relaxed", rechunk=True)
         return result
+
+    def _runs(self, chunks: Sequence[ChunkLike]) -> list[list[ChunkLike]]:
+        """Consecutive chunks that may be read as one stream: same format, and one whose
+        parser says each payload is whole records of one line each."""
+        runs: list[list[ChunkLike]] = []
+        for chunk in chunks:
+            if runs and self._joinable(runs[-1][-1], chunk):
+                runs[-1].append(chunk)
+            else:
+                runs.append([chunk])
+        return runs
+
+    def _joinable(self, previous: ChunkLike, chunk: ChunkLike) -> bool:
+        if chunk.source_type != previous.source_type or chunk.source_type == AUTO:
+            return False
+        try:
+            parser_class = self.registry.get(chunk.source_type)
+        except UsageError:
+            return False
+        return parser_class.joinable(previous.payload) and parser_class.joinable(chunk.payload)
+
+    def _parse_joined(
+        self, run: Sequence[ChunkLike]
+    ) -> tuple[pl.DataFrame, list[Rejected]] | None:
+        """The chunks of ``run`` parsed as one stream (one call instead of many, and no
+        concatenation of small frames), each event given back its own chunk's id, origin
+        and offset. None when a location cannot be traced back to its chunk: then each
+        chunk is parsed alone."""
+        payloads = [c.payload if c.payload.endswith(b"\n") else c.payload + b"\n" for c in run]
+        starts = np.cumsum([0, *map(len, payloads)])
+        line_bases = np.cumsum([0, *(p.count(b"\n") for p in payloads)])
+        frame, skipped = self._parse(_Joined(run[0], b"".join(payloads)))
+        rejected = []
+        for skip in skipped:
+            traced = _trace(skip, starts, line_bases)
+            if traced is None:
+                return None
+            rejected.append(_rejected(run[traced[0]], traced[1]))
+        if frame.height == 0:
+            return frame, rejected
+        if OFFSET not in frame.columns or frame[OFFSET].null_count():
+            return None
+        offsets = frame[OFFSET].to_numpy()
+        positions = np.searchsorted(starts, offsets, side="right") - 1
+        index = pl.Series(positions)
+        local_offsets = pl.Series(offsets - starts[positions], dtype=pl.Int64)
+        prefixes = pl.Series([f"{c.seq:012x}-" for c in run], dtype=pl.String)
+        received = pl.Series([c.received for c in run], dtype=RESERVED["@timestamp"])
+        origins = pl.Series([c.origin for c in run], dtype=pl.String)
+        columns = [
+            (prefixes.gather(index) + local_offsets.cast(pl.String)).alias(EVENT_ID),
+            received.gather(index).alias(INGESTED),
+            origins.gather(index).alias(SOURCE),
+            local_offsets.alias(OFFSET),
+        ]
+        if LINE in frame.columns:
+            bases = pl.Series(line_bases[:-1], dtype=pl.Int64).gather(index)
+            columns.append((frame[LINE] - bases).alias(LINE))
+        return frame.with_columns(columns), rejected
 
     def _parse(self, chunk: ChunkLike) -> tuple[pl.DataFrame, list[Skip]]:
         try:
@@ -100,6 +170,44 @@ class Decoder:
             return pl.DataFrame(), skipped
         frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
         return frame, skipped
+
+
+@dataclass(frozen=True, slots=True)
+class _Joined:
+    """Chunks read as one: the first one's format and origin, all their payloads."""
+
+    first: ChunkLike
+    payload: bytes
+
+    @property
+    def seq(self) -> int:
+        return self.first.seq
+
+    @property
+    def source_type(self) -> str:
+        return self.first.source_type
+
+    @property
+    def origin(self) -> str:
+        return self.first.origin
+
+    @property
+    def received(self) -> object:
+        return self.first.received
+
+
+def _trace(skip: Skip, starts: np.ndarray, line_bases: np.ndarray) -> tuple[int, Skip] | None:
+    """The chunk a skip of a joined read belongs to, and the skip as that chunk's own."""
+    found = _LOCATION.match(skip.location)
+    if found is None or found.group(1) == "record":
+        return None
+    kind, number = found.group(1), int(found.group(2))
+    bounds = line_bases + 1 if kind == "line" else starts
+    index = int(np.searchsorted(bounds, number, side="right")) - 1
+    if not 0 <= index < len(bounds) - 1:
+        return None
+    local = number - int(line_bases[index] if kind == "line" else starts[index])
+    return index, Skip(skip.source, f"{kind} {local}", skip.reason)
 
 
 def _identify(frame: pl.DataFrame, chunk: ChunkLike) -> pl.DataFrame:
