@@ -116,8 +116,11 @@ class ServerProcess:
         return found
 
     def stored_events(self) -> float:
+        return self.counter("watchkeeper_events_stored_total")
+
+    def counter(self, name: str) -> float:
         for line in self.get("/metrics").splitlines():
-            if line.startswith("watchkeeper_events_stored_total"):
+            if line.startswith(name + " "):
                 return float(line.split()[-1])
         return 0.0
 
@@ -166,7 +169,7 @@ def run_http(server: ServerProcess, lines: list[bytes], body_lines: int, clients
     bodies = [b"".join(lines[i:i + body_lines]) for i in range(0, len(lines), body_lines)]
     shares = [bodies[i::clients] for i in range(clients)]
     before, cpu0, t0 = server.stored_events(), server.cpu_seconds(), time.perf_counter()
-    stages0 = server.stages()
+    stages0, batches0 = server.stages(), server.counter("watchkeeper_batches_total")
     threads = [threading.Thread(target=post, args=(server, share)) for share in shares]
     for thread in threads:
         thread.start()
@@ -175,7 +178,9 @@ def run_http(server: ServerProcess, lines: list[bytes], body_lines: int, clients
     wait_stored(server, before + len(lines))
     figures = _figures(server, len(lines), time.perf_counter() - t0, server.cpu_seconds() - cpu0)
     spent = {k: v - stages0.get(k, 0.0) for k, v in server.stages().items()}
-    print("  time per stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in spent.items()))
+    batches = server.counter("watchkeeper_batches_total") - batches0
+    print("  time per stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in spent.items())
+          + f"; {batches:.0f} batches of {len(lines) / max(batches, 1):,.0f} events on average")
     return figures
 
 
@@ -310,10 +315,10 @@ def main() -> None:
                         help="background events of the latency run (default: --events); "
                         "a file without injected attacks measures the usual alert rate")
     args = parser.parse_args()
-    from watchkeeper.ops.compute import limit_compute_threads
+    from watchkeeper.ops.compute import configure_compute
 
     # the server's default, before Polars is imported: the reference runs with it too
-    print(f"compute threads (server and reference): {limit_compute_threads(0)}")
+    print(f"compute threads (server and reference): {configure_compute(0)}")
     with args.events.open("rb") as handle:
         lines = [line for _, line in zip(range(args.count), handle, strict=False)]
     with tempfile.TemporaryDirectory(prefix="wk-bench-") as folder:

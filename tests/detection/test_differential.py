@@ -161,9 +161,13 @@ def to_rule(document: dict[str, Any]) -> Rule:
     return RuleLoader().convert(collection.rules[0], "<random>")
 
 
-def engine_hits(rules_: list[Rule], records: list[dict[str, Any]]) -> set[tuple[int, int]]:
+def engine_hits(
+    rules_: list[Rule], records: list[dict[str, Any]], few_rows: int = 0
+) -> set[tuple[int, int]]:
+    """The vectorized engine's hits; with ``few_rows`` 0 every rule runs as a query (the
+    default engine hands rules with few candidate rows to the reference evaluator)."""
     mapping, aliases = routing()
-    engine = Engine(rules_, mapping, aliases)
+    engine = Engine(rules_, mapping, aliases, few_rows=few_rows)
     assert not engine.unrouted
     frame = frame_from_records(records, {DATASET: ["windows.sysmon"] * len(records)})
     return {(row, rule) for row, rule in engine.evaluate(frame).iter_rows()}
@@ -195,7 +199,9 @@ def test_engine_agrees_with_reference(
 ) -> None:
     rules_ = [to_rule(d) for d in documents]
     records = [{**SYSMON, **event} for event in batch]
-    assert engine_hits(rules_, records) == reference_hits(rules_, records)
+    expected = reference_hits(rules_, records)
+    assert engine_hits(rules_, records) == expected
+    assert engine_hits(rules_, records, few_rows=4) == expected, "queries and reference mixed"
 
 
 def test_generated_rules_cover_the_grammar() -> None:

@@ -127,7 +127,7 @@ def _admin_password(from_stdin: bool, generate: bool) -> str:
 @click.option("--port", type=int, help="Port of the API and web UI (overrides the config).")
 def serve(config: Path | None, host: str | None, port: int | None) -> None:
     """Run the SIEM: API and web UI, syslog and HTTP receivers, file inputs, the pipeline."""
-    from watchkeeper.ops.compute import limit_compute_threads
+    from watchkeeper.ops.compute import configure_compute
     from watchkeeper.ops.logs import configure_logging
 
     settings = settings_from(config)
@@ -136,7 +136,7 @@ def serve(config: Path | None, host: str | None, port: int | None) -> None:
     if port is not None:
         settings.http.port = port
     configure_logging(settings.log_level, settings.log_format)
-    limit_compute_threads(settings.pipeline.compute_threads)  # before Polars is imported
+    configure_compute(settings.pipeline.compute_threads)  # before Polars is imported
     from watchkeeper.server.run import serve as run
 
     run(settings)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from watchkeeper.detection import ir
+from watchkeeper.detection import ir, reference
 from watchkeeper.detection.compiler import (
     KEYWORD_SEPARATOR,
     KEYWORDS,
@@ -40,6 +40,9 @@ from watchkeeper.detection.rules import Rule
 from watchkeeper.events.model import RESERVED
 
 ROW = "\x00row"
+FEW_ROWS = 16
+"""Candidate rows up to which a rule is evaluated by the reference evaluator rather than
+by a query of its own (see ``Engine._evaluate_few``)."""
 _NO_OPTIMIZATION = pl.QueryOptFlags.none()
 """Each rule's query is one filter over a small frame: planning it would cost more than
 it saves, and sub-expressions shared between rules are already computed once."""
@@ -79,8 +82,12 @@ class Engine:
         rules: Sequence[Rule],
         mapping: LogSourceMapping | None = None,
         aliases: FieldAliases | None = None,
+        *,
+        few_rows: int = FEW_ROWS,
     ) -> None:
         self.rules = list(rules)
+        self.few_rows = few_rows
+        """Candidate rows up to which a rule goes to the reference evaluator (0: never)."""
         self.mapping = mapping or LogSourceMapping.default()
         self.aliases = aliases or FieldAliases.default()
         self.unrouted: list[Rule] = []
@@ -88,6 +95,8 @@ class Engine:
         self.fallback_rules: set[int] = set()
         """Rules with at least one test that runs in Python (per distinct value)."""
         self._groups: list[Group] = []
+        self._reads: dict[int, list[str]] = {}
+        """Per rule, the fields its condition reads."""
         by_source: dict[LogSource, Group] = {}
         for index, rule in enumerate(self.rules):
             group = by_source.get(rule.logsource)
@@ -106,6 +115,7 @@ class Engine:
 
     def _add(self, group: Group, index: int, rule: Rule) -> None:
         reads = ir.fields_of(rule.condition)
+        self._reads[index] = sorted(reads)
         lowered = lowered_fields(rule.condition)
         cidr = cidr_fields(rule.condition)
         keywords = ir.has_keywords(rule.condition)
@@ -161,7 +171,10 @@ class Engine:
             sub = _prepare(sub, group.fields, group.lowered, columns, self.aliases, group.cidr)
             queries: list[pl.LazyFrame] = []
             names: list[int] = []
-            for frame_part, indexes in self._plan(group, sub, originals):
+            plan, (found_rows, found_rules) = self._plan(group, sub, originals)
+            rows.extend(found_rows)
+            rules.extend(found_rules)
+            for frame_part, indexes in plan:
                 part = frame_part.lazy()
                 for i in indexes:
                     expr = group.compiled.get(i)
@@ -182,18 +195,22 @@ class Engine:
 
     def _plan(
         self, group: Group, sub: pl.DataFrame, originals: tuple[str, ...]
-    ) -> list[tuple[pl.DataFrame, list[int]]]:
+    ) -> tuple[list[tuple[pl.DataFrame, list[int]]], tuple[list[int], list[int]]]:
         """Which rules to evaluate on which rows: the rules without necessary literals on
         every row; each other rule only on the rows that satisfy its prefilter clauses.
+        A rule left with very few rows is evaluated on them at once, by the reference
+        evaluator; the (row, rule) pairs it matched come back beside the plan.
 
         The keyword columns (all of an event's text) are costly: they are built only for
         the rows a keyword rule is evaluated on."""
         plan: list[tuple[pl.DataFrame, list[int]]] = []
+        few: dict[int, np.ndarray] = {}
+        nothing: tuple[list[int], list[int]] = ([], [])
         if group.always:
             keyworded = any(i in group.keyword_rules for i in group.always)
             plan.append((_with_keywords(sub, originals) if keyworded else sub, group.always))
         if not group.literals:
-            return plan
+            return plan, nothing
         # One query finds every literal of every field (fields run in parallel). Keyword
         # literals are ASCII and searched without ASCII case in each original column.
         fields, queries = group.searches()
@@ -230,7 +247,7 @@ class Engine:
                 atom_id = group.atom_ids[(KEYWORDS, literal)]
                 atoms.append(np.full(len(rows), atom_id, dtype=np.uint32))
         if not atoms:
-            return plan
+            return plan, nothing
         # One row of booleans per atom that occurred: which events it occurred in.
         atom_column = np.concatenate(atoms)
         present, slot = np.unique(atom_column, return_inverse=True)
@@ -249,12 +266,51 @@ class Engine:
                     break
             if candidates.any():
                 rows = np.flatnonzero(candidates)
-                if rule in group.keyword_rules:
+                if len(rows) <= self.few_rows and self._by_reference(rule, group, sub):
+                    few[rule] = rows
+                elif rule in group.keyword_rules:
                     plan.append((_with_keywords(sub[rows], originals), [rule]))
                 else:
                     part = pl.DataFrame([sub.get_column(c) for c in group.columns[rule]])
                     plan.append((part[rows], [rule]))
-        return plan
+        return plan, self._evaluate_few(sub, few)
+
+    def _by_reference(self, rule: int, group: Group, sub: pl.DataFrame) -> bool:
+        """Whether a rule may be evaluated by the reference evaluator on ``sub``'s rows:
+        not a keyword rule (it reads every field), and every field it reads is text."""
+        schema = sub.schema
+        return rule not in group.keyword_rules and all(
+            schema.get(name) == pl.String for name in self._reads[rule])
+
+    def _evaluate_few(
+        self, sub: pl.DataFrame, few: dict[int, np.ndarray]
+    ) -> tuple[list[int], list[int]]:
+        """The (row, rule) pairs among a few rows per rule, found one event at a time.
+
+        A vectorized query costs a fixed few hundred microseconds to set up (its
+        automata, sets and regular expressions are built anew), while the reference
+        evaluator takes microseconds per event; so for a rule with a handful of rows
+        left after the prefilter, the reference is the cheaper way to the same answer
+        (the two are tested to agree)."""
+        found_rows: list[int] = []
+        found_rules: list[int] = []
+        if not few:
+            return found_rows, found_rules
+        union = np.unique(np.concatenate(list(few.values())))
+        fields = sorted({name for rule in few for name in self._reads[rule]})
+        picked = sub[union]
+        ids = picked.get_column(ROW).to_list()
+        events = [{k: v for k, v in record.items() if v is not None}
+                  for record in picked.select(fields).iter_rows(named=True)]
+        at = {int(row): i for i, row in enumerate(union)}
+        for rule, rows in few.items():
+            condition = self.rules[rule].condition
+            for row in rows.tolist():
+                i = at[row]
+                if reference.matches(condition, events[i]):
+                    found_rows.append(ids[i])
+                    found_rules.append(rule)
+        return found_rows, found_rules
 
 
 def _prepare(

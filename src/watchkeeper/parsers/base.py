@@ -32,6 +32,22 @@ class ParsedChunk:
     skipped: list[Skip] = field(default_factory=list)
 
 
+class ParseMemory:
+    """What parsers learn from one batch that makes the next cheaper (a format's schema),
+    kept by whoever reads many batches (the pipeline) and handed to each parser it makes.
+    Never needed for a correct result: a parser with an empty memory reads the same events.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], object] = {}
+
+    def get(self, parser: str, key: str) -> object | None:
+        return self._entries.get((parser, key))
+
+    def put(self, parser: str, key: str, value: object) -> None:
+        self._entries[(parser, key)] = value
+
+
 class Parser(ABC):
     """Reads one log format. Subclasses set ``name`` and implement ``sniff`` and ``parse``."""
 
@@ -39,9 +55,11 @@ class Parser(ABC):
     """The registry name, used by ``--format`` and in configuration (``type:``)."""
     description: ClassVar[str] = ""
 
-    def __init__(self, *, keep_original: bool = False) -> None:
+    def __init__(self, *, keep_original: bool = False, memory: ParseMemory | None = None) -> None:
         self.keep_original = keep_original
         """Fill ``event.original`` with the raw record (costs memory; off unless asked)."""
+        self.memory = memory if memory is not None else ParseMemory()
+        """What this parser may remember from earlier batches of its format."""
 
     @classmethod
     @abstractmethod

@@ -18,6 +18,7 @@ orjson keeps the last.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -33,16 +34,95 @@ POLARS_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
 odd input, and the line-by-line reader still gets the events out."""
 
 
-def json_frame(batch: LineBatch, source: str) -> pl.DataFrame:
-    """The documents of ``batch`` as text columns; bad lines move to ``batch.skipped``."""
+def json_frame(batch: LineBatch, source: str, schemas: LearnedSchema | None = None,
+               texts: pl.Series | None = None) -> pl.DataFrame:
+    """The documents of ``batch`` as text columns; bad lines move to ``batch.skipped``.
+
+    ``schemas`` and ``texts`` (the lines as text) make the read cheaper, see
+    :class:`LearnedSchema`."""
     if not batch.lines:
         return pl.DataFrame()
     if not _nested(batch.lines[0]):
         try:
-            return polars_frame(batch.lines)
+            return polars_frame(batch.lines, schemas, texts)
         except POLARS_ERRORS:
             pass  # some line is bad, or the types clash: find out line by line
     return python_frame(batch, source)
+
+
+KEY = r'"(?:[^"\\]|\\.)*"\s*:'
+"""A string followed by a colon: in a JSON document, a member's name."""
+MAX_MISSES = 3
+"""Reads with the learned schema that may find unknown names in a row before it is left
+aside (tried again every ``RETRY_AFTER`` batches): a source whose documents keep changing
+shape would otherwise be read twice per batch."""
+RETRY_AFTER = 16
+
+
+class LearnedSchema:
+    """The schema of a flat JSON format, learned from earlier batches, and a checked read
+    with it.
+
+    Polars' reader spends about a third of its time inferring the schema when it reads
+    every line for it (as it must: a field seen only in the last line is still a field).
+    With a schema given it skips that, but would drop a name the schema lacks without a
+    word. So the read is checked: each line's member names are counted in its text
+    (:data:`KEY`) and must equal the values read from it. Any difference (a new field, a
+    ``null``, a type that changed, a name given twice) and the batch is read again the
+    full way, whose schema is then learned. The check errs only towards reading again.
+    """
+
+    def __init__(self) -> None:
+        self.schema: dict[str, pl.DataType] = {}
+        self.misses = 0
+        self.skipped = 0
+        self.checked_reads = 0
+        self.full_reads = 0
+
+    def learn(self, schema: Mapping[str, pl.DataType]) -> None:
+        self.full_reads += 1
+        for name, dtype in schema.items():
+            known = self.schema.get(name)
+            if known is None or known == pl.Null:
+                self.schema[name] = dtype
+            elif known != dtype and dtype != pl.Null:
+                self.schema[name] = pl.String()  # values of both types read as text
+
+    def read(self, data: bytes, texts: pl.Series) -> pl.DataFrame | None:
+        """The lines read with the learned schema, or None when that would lose a value."""
+        if not self.schema:
+            return None
+        if self.misses >= MAX_MISSES:
+            self.skipped += 1
+            if self.skipped % RETRY_AFTER:
+                return None
+        try:
+            frame = pl.read_ndjson(io.BytesIO(data), schema=self.schema)
+        except POLARS_ERRORS:
+            frame = None
+        if frame is None or not _every_value_read(frame, texts):
+            self.misses += 1
+            return None
+        self.misses = 0
+        self.checked_reads += 1
+        used = [c for c in frame.iter_columns() if c.null_count() < frame.height]
+        return frame_of(used, frame.height)
+
+
+def _every_value_read(frame: pl.DataFrame, texts: pl.Series) -> bool:
+    if frame.height != texts.len():
+        return False
+    names = texts.str.count_matches(KEY)
+    values = frame.select(pl.sum_horizontal(pl.all().is_not_null().cast(pl.UInt32))).to_series()
+    return bool((names == values).fill_null(False).all())
+
+
+def line_texts(lines: list[bytes]) -> pl.Series:
+    """The lines as text, invalid UTF-8 replaced (as ``bytes.decode`` with ``replace``)."""
+    try:
+        return pl.Series(lines, dtype=pl.Binary).cast(pl.String)
+    except POLARS_ERRORS:  # some line is not UTF-8
+        return pl.Series([line.decode("utf-8", "replace") for line in lines], dtype=pl.String)
 
 
 def decode_json(line: bytes) -> Any:
@@ -84,13 +164,19 @@ def python_frame(batch: LineBatch, source: str) -> pl.DataFrame:
     return fields.frame()
 
 
-def polars_frame(lines: list[bytes]) -> pl.DataFrame:
+def polars_frame(lines: list[bytes], schemas: LearnedSchema | None = None,
+                 texts: pl.Series | None = None) -> pl.DataFrame:
     """Polars' NDJSON reader over the lines; nested objects flattened, everything a string.
 
     Columns are handled as Series, never through ``pl.col(name)``: a field name from the
     input may look like a wildcard or a regular expression to the expression engine.
     """
-    frame = pl.read_ndjson(io.BytesIO(b"\n".join(lines)), infer_schema_length=None)
+    data = b"\n".join(lines)
+    frame = schemas.read(data, texts) if schemas is not None and texts is not None else None
+    if frame is None:
+        frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+        if schemas is not None:
+            schemas.learn(frame.schema)
     columns: list[pl.Series] = []
     pending = list(frame.iter_columns())
     while pending:

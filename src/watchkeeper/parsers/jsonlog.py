@@ -31,7 +31,7 @@ from watchkeeper.events.model import DATASET, ORIGINAL, TIMESTAMP, Skip
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
 from watchkeeper.parsers.frames import frame_of, location_columns
 from watchkeeper.parsers.jsondocs import iter_json_documents, json_layout
-from watchkeeper.parsers.jsonframe import decode_json, json_frame
+from watchkeeper.parsers.jsonframe import LearnedSchema, decode_json, json_frame, line_texts
 from watchkeeper.parsers.lines import LineBatch, iter_blocks
 from watchkeeper.parsers.times import parse_times
 from watchkeeper.parsers.windows import datasets, windows_frame
@@ -169,11 +169,20 @@ class _FlatJsonParser(Parser):
     def parse(
         self, stream: BinaryIO, source: str, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[ParsedChunk]:
+        schemas = self.memory.get(self.name, "schema")
+        if not isinstance(schemas, LearnedSchema):
+            schemas = LearnedSchema()
+            self.memory.put(self.name, "schema", schemas)
         for batch in iter_json_documents(stream, source, batch_size):
-            frame = json_frame(batch, source)
-            yield ParsedChunk(self._finish(frame, batch, source), batch.skipped)
+            texts = line_texts(batch.lines)
+            frame = json_frame(batch, source, schemas, texts)
+            if texts.len() != len(batch.lines):  # bad lines were left out
+                texts = line_texts(batch.lines)
+            yield ParsedChunk(self._finish(frame, batch, source, texts), batch.skipped)
 
-    def _finish(self, frame: pl.DataFrame, batch: LineBatch, source: str) -> pl.DataFrame:
+    def _finish(
+        self, frame: pl.DataFrame, batch: LineBatch, source: str, texts: pl.Series
+    ) -> pl.DataFrame:
         """Rename to Sigma's names, then add the reserved columns."""
         if any(name.startswith("_source.") for name in frame.columns):  # Elasticsearch hits
             frame = _without(frame, {name for name in frame.columns if name in ELASTIC_HIT_KEYS
@@ -186,9 +195,7 @@ class _FlatJsonParser(Parser):
         for name in self.times:
             if name in frame.columns and timestamp.null_count():
                 timestamp = timestamp.fill_null(parse_times(frame[name]))
-        originals = None
-        if self.keep_original:
-            originals = [line.decode("utf-8", "replace") for line in batch.lines]
+        originals = texts if self.keep_original else None
         reserved = [
             timestamp.alias(TIMESTAMP),
             self._dataset(frame, height).alias(DATASET),

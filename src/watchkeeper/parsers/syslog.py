@@ -26,7 +26,7 @@ from typing import BinaryIO, ClassVar
 import polars as pl
 
 from watchkeeper.events.model import DATASET, TIMESTAMP, Skip
-from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
+from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, ParseMemory, Parser
 from watchkeeper.parsers.frames import constant, location_columns
 from watchkeeper.parsers.lines import LineFrame, read_line_frames, sample_lines
 from watchkeeper.parsers.times import iso_to_utc
@@ -226,8 +226,9 @@ class SyslogParser(Parser):
     name: ClassVar[str] = "syslog"
     description: ClassVar[str] = "Syslog lines: RFC 5424, RFC 3164 and /var/log/syslog"
 
-    def __init__(self, *, keep_original: bool = False, year: int | None = None) -> None:
-        super().__init__(keep_original=keep_original)
+    def __init__(self, *, keep_original: bool = False, year: int | None = None,
+                 memory: ParseMemory | None = None) -> None:
+        super().__init__(keep_original=keep_original, memory=memory)
         self.year = year
 
     @classmethod

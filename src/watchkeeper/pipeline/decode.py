@@ -27,6 +27,7 @@ from watchkeeper.deadletters.service import Rejected
 from watchkeeper.errors import UsageError
 from watchkeeper.events.model import EVENT_ID, INGESTED, LINE, OFFSET, RESERVED, SOURCE, Skip
 from watchkeeper.parsers import ParserRegistry
+from watchkeeper.parsers.base import ParseMemory
 
 AUTO = "auto"
 _LOCATION = re.compile(r"^(line|offset|record) (\d+)$")
@@ -56,6 +57,8 @@ class Decoder:
     def __init__(self, registry: ParserRegistry, *, keep_original: bool = True) -> None:
         self.registry = registry
         self.keep_original = keep_original
+        self.memory = ParseMemory()
+        """What the parsers learn from batch to batch (the schemas of JSON sources)."""
 
     def check_source_type(self, source_type: str) -> str:
         """The source type if a parser of that name exists (``auto`` always does)."""
@@ -86,7 +89,7 @@ class Decoder:
                 result.rejected.extend(rejected)
         if frames:
             # one contiguous chunk per column: the stages after this are much faster on it
-            result.frame = pl.concat(frames, how="diagonal_relaxed", rechunk=True)
+            result.frame = pl.concat(frames, how="diagonal_relaxed", rechunk=True).rechunk()
         return result
 
     def _runs(self, chunks: Sequence[ChunkLike]) -> list[list[ChunkLike]]:
@@ -158,7 +161,7 @@ class Decoder:
                 parser_class = self.registry.get(chunk.source_type)
         except UsageError as error:
             return pl.DataFrame(), [Skip(chunk.origin, "chunk", error.message)]
-        parser = parser_class(keep_original=self.keep_original)
+        parser = parser_class(keep_original=self.keep_original, memory=self.memory)
         frames: list[pl.DataFrame] = []
         skipped: list[Skip] = []
         stream = io.BytesIO(chunk.payload)
