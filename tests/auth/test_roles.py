@@ -30,6 +30,8 @@ def test_viewer_only_reads() -> None:
         P.ALERTS_READ,
         P.RULES_READ,
         P.DEADLETTERS_READ,
+        P.CASES_READ,
+        P.METRICS_READ,
     }
 
 

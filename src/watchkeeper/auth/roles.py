@@ -1,7 +1,7 @@
 """Roles and permissions: the one matrix every route and service checks against.
 
-viewer reads; analyst also triages alerts and manages exceptions; responder also runs
-actions; admin may do everything a person may. No role holds ``ingest``: only an ingest
+viewer reads; analyst also triages alerts, works cases, writes handovers and manages
+exceptions; responder also runs actions; admin may do everything a person may. No role holds ``ingest``: only an ingest
 token does, and it holds nothing else. The matrix is documented in docs/security.md, and a
 test keeps the two equal.
 """
@@ -35,12 +35,19 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     TOKENS_MANAGE = "tokens:manage"
     AUDIT_READ = "audit:read"
+    CASES_READ = "cases:read"
+    CASES_MANAGE = "cases:manage"
+    METRICS_READ = "metrics:read"
+    HANDOVERS_WRITE = "handovers:write"
+    SHIFTS_MANAGE = "shifts:manage"
     INGEST = "ingest"
 
 
 P = Permission
-_VIEWER = frozenset({P.EVENTS_READ, P.ALERTS_READ, P.RULES_READ, P.DEADLETTERS_READ})
-_ANALYST = _VIEWER | {P.ALERTS_TRIAGE, P.EXCEPTIONS_MANAGE, P.AUDIT_READ}
+_VIEWER = frozenset({P.EVENTS_READ, P.ALERTS_READ, P.RULES_READ, P.DEADLETTERS_READ,
+                     P.CASES_READ, P.METRICS_READ})
+_ANALYST = _VIEWER | {P.ALERTS_TRIAGE, P.EXCEPTIONS_MANAGE, P.AUDIT_READ, P.CASES_MANAGE,
+                      P.HANDOVERS_WRITE}
 _RESPONDER = _ANALYST | {P.ACTIONS_RUN}
 _ADMIN = frozenset(Permission) - {P.INGEST}
 
