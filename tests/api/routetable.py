@@ -20,6 +20,7 @@ from tests.serverfixtures import Api
 from watchkeeper.alerts.service import AlertFilter
 from watchkeeper.auth.principal import SYSTEM
 from watchkeeper.auth.roles import Permission
+from watchkeeper.cases.service import NewCase
 
 P = Permission
 PUBLIC = "public"
@@ -70,6 +71,19 @@ TABLE: dict[tuple[str, str], Entry] = {
         P.ALERTS_TRIAGE, json={"verdict": "benign"}
     ),
     ("POST", "/api/v1/alerts/{alert_id}/reopen"): Entry(P.ALERTS_TRIAGE, json={}),
+    # cases
+    ("GET", "/api/v1/cases"): Entry(P.CASES_READ),
+    ("POST", "/api/v1/cases"): Entry(P.CASES_MANAGE, json={"title": "matrix"}),
+    ("POST", "/api/v1/cases/from-alert/{alert_id}"): Entry(P.CASES_MANAGE),
+    ("GET", "/api/v1/cases/{case_id}"): Entry(P.CASES_READ),
+    ("PATCH", "/api/v1/cases/{case_id}"): Entry(P.CASES_MANAGE, json={"assignee": "matrix"}),
+    ("POST", "/api/v1/cases/{case_id}/alerts"): Entry(P.CASES_MANAGE, json={"alert_ids": [1]}),
+    ("POST", "/api/v1/cases/{case_id}/tasks"): Entry(P.CASES_MANAGE, json={"title": "matrix"}),
+    ("POST", "/api/v1/cases/{case_id}/tasks/{task_id}"): Entry(
+        P.CASES_MANAGE, json={"status": "done"}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/comments"): Entry(P.CASES_MANAGE, json={"body": "matrix"}),
+    ("GET", "/api/v1/cases/{case_id}/timeline"): Entry(P.CASES_READ),
     # rules and exceptions
     ("GET", "/api/v1/rules"): Entry(P.RULES_READ),
     ("PATCH", "/api/v1/rules/{rule_id}"): Entry(P.RULES_MANAGE, json={"enabled": True}),
@@ -103,6 +117,12 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/alerts/{alert_id}"): Entry(P.ALERTS_READ),
     ("POST", "/alerts/{alert_id}/acknowledge"): Entry(P.ALERTS_TRIAGE, form={}),
     ("POST", "/alerts/{alert_id}/close"): Entry(P.ALERTS_TRIAGE, form={"verdict": "benign"}),
+    ("POST", "/alerts/{alert_id}/promote"): Entry(P.CASES_MANAGE, form={}),
+    ("GET", "/cases"): Entry(P.CASES_READ),
+    ("GET", "/cases/{case_id}"): Entry(P.CASES_READ),
+    ("POST", "/cases/{case_id}/status"): Entry(P.CASES_MANAGE, form={"status": "in_progress"}),
+    ("POST", "/cases/{case_id}/tasks"): Entry(P.CASES_MANAGE, form={"title": "matrix"}),
+    ("POST", "/cases/{case_id}/comments"): Entry(P.CASES_MANAGE, form={"body": "matrix"}),
     ("GET", "/rules"): Entry(P.RULES_READ),
     ("POST", "/rules/{rule_id}/{action}"): Entry(P.RULES_MANAGE, form={}),
     ("POST", "/rules/exceptions"): Entry(
@@ -145,6 +165,7 @@ class World:
     event_id: str
     rule_id: str
     user_id: int
+    made: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, api: Api) -> World:
@@ -174,6 +195,8 @@ class World:
                 return str(self.web_letter_id if web else self.letter_id)
             case "event_id" | "rule_id" | "user_id":
                 return str(getattr(self, name))
+            case "case_id" | "task_id":
+                return str(self.case()[name])
             case "source_type":
                 return "winlog-json"
             case "action":
@@ -187,6 +210,15 @@ class World:
                 owner = self.api.user_ids[role]
                 return services.auth.issue_token(SYSTEM, owner, "api", "to revoke")[0].id
         raise AssertionError(f"no value for the path parameter {name!r}")
+
+    def case(self) -> dict[str, int]:
+        """One case with one task, made on first use and shared by every call."""
+        if not self.made:
+            services = self.api.services
+            case = services.cases.create("system", NewCase(title="matrix case"))
+            task = services.cases.add_task("system", case["id"], "matrix task")
+            self.made.update(case_id=case["id"], task_id=task["id"])
+        return self.made
 
     def path(self, template: str, role: str) -> str:
         web = not template.startswith("/api/")

@@ -67,4 +67,5 @@ def test_the_allocator_keeps_freed_pages_unless_the_user_says_otherwise() -> Non
     # last ones are in force
     assert done.stdout.strip().endswith("dirty_decay_ms:20000,muzzy_decay_ms:20000")
     users = _run(code, _RJEM_MALLOC_CONF="narenas:2")
-    assert users.endswith("narenas:2") and "20000" not in users
+    assert users.endswith("narenas:2")
+    assert "20000" not in users

@@ -23,7 +23,17 @@ log = logging.getLogger(__name__)
 
 def create_app(services: Services) -> FastAPI:
     import watchkeeper.web.pages as pages
-    from watchkeeper.api import alerts, assets, audit, auth, deadletters, events, ingest, rules
+    from watchkeeper.api import (
+        alerts,
+        assets,
+        audit,
+        auth,
+        cases,
+        deadletters,
+        events,
+        ingest,
+        rules,
+    )
 
     app = FastAPI(
         title="Watchkeeper",
@@ -35,7 +45,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     limit = min(OTHER_BODY_BYTES, services.settings.http.max_body_bytes)
     app.add_middleware(BodyLimit, limit=limit)
-    for module in (auth, alerts, rules, assets, deadletters, events, ingest, audit):
+    for module in (auth, alerts, cases, rules, assets, deadletters, events, ingest, audit):
         app.include_router(module.router)
     app.include_router(pages.router)
     pages.mount_static(app)

@@ -1,9 +1,9 @@
 """Roles and permissions: the one matrix every route and service checks against.
 
 viewer reads; analyst also triages alerts, works cases, writes handovers and manages
-exceptions; responder also runs actions; admin may do everything a person may. No role holds ``ingest``: only an ingest
-token does, and it holds nothing else. The matrix is documented in docs/security.md, and a
-test keeps the two equal.
+exceptions; responder also runs actions; admin may do everything a person may. No role
+holds ``ingest``: only an ingest token does, and it holds nothing else. The matrix is
+documented in docs/security.md, and a test keeps the two equal.
 """
 
 from __future__ import annotations

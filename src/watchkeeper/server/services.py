@@ -17,6 +17,7 @@ from watchkeeper.assets.service import AssetService
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.auth.service import AuthService
 from watchkeeper.auth.sessions import SessionSettings
+from watchkeeper.cases.service import CaseService
 from watchkeeper.config import Settings
 from watchkeeper.deadletters.service import DeadLetters
 from watchkeeper.errors import UsageError
@@ -81,6 +82,7 @@ class Services:
     audit: AuditLog
     auth: AuthService
     alerts: AlertService
+    cases: CaseService
     rules: RuleService
     assets: AssetService
     dead_letters: DeadLetters
@@ -140,6 +142,7 @@ class Services:
                 db, audit, sessions=SessionSettings(secure_cookie=settings.cookies_secure)
             ),
             alerts=AlertService(db, audit),
+            cases=CaseService(db, audit),
             rules=rules,
             assets=assets,
             dead_letters=dead_letters,

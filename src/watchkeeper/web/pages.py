@@ -29,6 +29,7 @@ from watchkeeper.api.deps import (
 )
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
+from watchkeeper.cases.service import NEXT
 from watchkeeper.errors import (
     InputError,
     RuleError,
@@ -197,7 +198,9 @@ def alert_page(request: Request, alert_id: RowId, services: ServicesDep,
             for row in frame.to_dicts()
         ]
     return _page(request, "alert.html", who, alert=alert, events=events,
-                 can_triage=who.can(Permission.ALERTS_TRIAGE))
+                 can_triage=who.can(Permission.ALERTS_TRIAGE),
+                 can_promote=who.can(Permission.CASES_MANAGE),
+                 case_id=services.cases.case_of_alert(alert_id))
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
@@ -305,3 +308,55 @@ def letters_page(request: Request, services: ServicesDep, who: LetterReader) -> 
 def replay_letter(letter_id: RowId, services: ServicesDep, who: LetterReplayer) -> Response:
     services.dead_letters.replay(letter_id, who.actor, services.replay)
     return RedirectResponse("/dead-letters", status_code=303)
+
+
+# cases ---------------------------------------------------------------------------------------
+
+CaseReader = Annotated[Principal, Depends(allow(Permission.CASES_READ))]
+CaseManager = Annotated[Principal, Depends(allow(Permission.CASES_MANAGE))]
+
+
+@router.get("/cases")
+def cases_page(request: Request, services: ServicesDep, who: CaseReader,
+               status: str = "open") -> HTMLResponse:
+    statuses = {"open": ("new", "in_progress", "contained"), "all": ()}.get(status, (status,))
+    cases, total = services.cases.find(tuple(statuses), limit=200)
+    return _page(request, "cases.html", who, cases=cases, total=total, status=status)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: RowId, services: ServicesDep,
+              who: CaseReader) -> HTMLResponse:
+    case = services.cases.get(case_id)
+    return _page(request, "case.html", who, case=case, timeline=services.cases.timeline(case_id),
+                 next_statuses=NEXT[case["status"]],
+                 can_manage=who.can(Permission.CASES_MANAGE))
+
+
+@router.post("/alerts/{alert_id}/promote")
+def promote_alert(alert_id: RowId, services: ServicesDep, who: CaseManager) -> Response:
+    held = services.cases.case_of_alert(alert_id)
+    case_id = held if held is not None else services.cases.promote(who.actor, alert_id)["id"]
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/status")
+def case_status(case_id: RowId, services: ServicesDep, who: CaseManager,
+                status: Annotated[str, Form(max_length=20)]) -> Response:
+    services.cases.update(who.actor, case_id, {"status": status})
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/tasks")
+def case_task(case_id: RowId, services: ServicesDep, who: CaseManager,
+              title: Annotated[str, Form(max_length=500)],
+              assignee: Annotated[str | None, Form(max_length=200)] = None) -> Response:
+    services.cases.add_task(who.actor, case_id, title, assignee or None)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/comments")
+def case_comment(case_id: RowId, services: ServicesDep, who: CaseManager,
+                 body: Annotated[str, Form(max_length=20_000)]) -> Response:
+    services.cases.comment(who.actor, case_id, body)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)

@@ -1,0 +1,134 @@
+"""``/api/v1/cases``: incidents opened from alerts, their workflow, tasks, comments, timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from watchkeeper.api.deps import Offset, RowId, ServicesDep, allow
+from watchkeeper.auth.principal import Principal
+from watchkeeper.auth.roles import Permission
+from watchkeeper.cases.service import NewCase
+from watchkeeper.search.values import as_utc
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+Reader = Annotated[Principal, Depends(allow(Permission.CASES_READ))]
+Manager = Annotated[Principal, Depends(allow(Permission.CASES_MANAGE))]
+Text = Annotated[str, Field(max_length=500)]
+
+
+class CaseIn(BaseModel):
+    title: Text
+    severity: str = "medium"
+    priority: str | None = None
+    description: str = Field("", max_length=20_000)
+    assignee: str | None = Field(None, max_length=200)
+    team: str | None = Field(None, max_length=200)
+    tags: list[Text] = Field(default_factory=list, max_length=50)
+    tlp: str = "amber"
+    alert_ids: list[int] = Field(default_factory=list, max_length=1000)
+
+
+class CaseChange(BaseModel):
+    status: str | None = None
+    severity: str | None = None
+    priority: str | None = None
+    assignee: str | None = Field(None, max_length=200)
+    team: str | None = Field(None, max_length=200)
+    tags: list[Text] | None = Field(None, max_length=50)
+    tlp: str | None = None
+    title: Text | None = None
+    description: str | None = Field(None, max_length=20_000)
+
+
+class AlertIds(BaseModel):
+    alert_ids: list[int] = Field(min_length=1, max_length=1000)
+
+
+class TaskIn(BaseModel):
+    title: Text
+    assignee: str | None = Field(None, max_length=200)
+    due_at: datetime | None = None
+
+
+class TaskState(BaseModel):
+    status: str
+
+
+class CommentIn(BaseModel):
+    body: str = Field(min_length=1, max_length=20_000)
+    parent_id: int | None = None
+
+
+@router.get("")
+def list_cases(
+    services: ServicesDep,
+    _: Reader,
+    status: Annotated[list[str] | None, Query()] = None,
+    assignee: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    cases, total = services.cases.find(tuple(status or ()), assignee, limit, offset)
+    return {"total": total, "cases": cases}
+
+
+@router.post("", status_code=201)
+def create_case(body: CaseIn, services: ServicesDep, who: Manager) -> dict[str, Any]:
+    new = NewCase(title=body.title, severity=body.severity, priority=body.priority,
+                  description=body.description, assignee=body.assignee, team=body.team,
+                  tags=tuple(body.tags), tlp=body.tlp)
+    return services.cases.create(who.actor, new, tuple(body.alert_ids))
+
+
+@router.post("/from-alert/{alert_id}", status_code=201)
+def promote(alert_id: RowId, services: ServicesDep, who: Manager) -> dict[str, Any]:
+    """A new case holding one alert (title and severity from it)."""
+    return services.cases.promote(who.actor, alert_id)
+
+
+@router.get("/{case_id}")
+def get_case(case_id: RowId, services: ServicesDep, _: Reader) -> dict[str, Any]:
+    return services.cases.get(case_id)
+
+
+@router.patch("/{case_id}")
+def update_case(
+    case_id: RowId, body: CaseChange, services: ServicesDep, who: Manager
+) -> dict[str, Any]:
+    return services.cases.update(who.actor, case_id, body.model_dump(exclude_unset=True))
+
+
+@router.post("/{case_id}/alerts")
+def add_alerts(
+    case_id: RowId, body: AlertIds, services: ServicesDep, who: Manager
+) -> dict[str, Any]:
+    return services.cases.add_alerts(who.actor, case_id, tuple(body.alert_ids))
+
+
+@router.post("/{case_id}/tasks", status_code=201)
+def add_task(case_id: RowId, body: TaskIn, services: ServicesDep, who: Manager) -> dict[str, Any]:
+    due = None if body.due_at is None else as_utc(body.due_at)
+    return services.cases.add_task(who.actor, case_id, body.title, body.assignee, due)
+
+
+@router.post("/{case_id}/tasks/{task_id}")
+def set_task(
+    case_id: RowId, task_id: RowId, body: TaskState, services: ServicesDep, who: Manager
+) -> dict[str, Any]:
+    return services.cases.set_task(who.actor, case_id, task_id, body.status)
+
+
+@router.post("/{case_id}/comments", status_code=201)
+def comment(
+    case_id: RowId, body: CommentIn, services: ServicesDep, who: Manager
+) -> dict[str, Any]:
+    return services.cases.comment(who.actor, case_id, body.body, body.parent_id)
+
+
+@router.get("/{case_id}/timeline")
+def timeline(case_id: RowId, services: ServicesDep, _: Reader) -> dict[str, Any]:
+    return {"timeline": services.cases.timeline(case_id)}

@@ -1,0 +1,1 @@
+"""Cases: alerts promoted to incidents, worked with tasks, comments and a timeline."""

@@ -1,0 +1,361 @@
+"""Cases: opened from alerts (or by hand), worked through a status workflow with tasks and
+comments, and read back as one timeline.
+
+Every change is written to the audit log in the same transaction, so the audit log is
+also where the timeline finds status changes and who made them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from watchkeeper.alerts.model import AlertRow
+from watchkeeper.alerts.service import alert_dict
+from watchkeeper.audit.model import AuditEntry
+from watchkeeper.audit.service import AuditLog
+from watchkeeper.auth.model import UserRow
+from watchkeeper.cases.model import CaseAlertRow, CaseCommentRow, CaseRow, CaseTaskRow
+from watchkeeper.errors import ConflictError, NotFoundError, UsageError
+from watchkeeper.state.db import StateDB
+
+STATUSES = ("new", "in_progress", "contained", "resolved", "closed")
+NEXT: dict[str, tuple[str, ...]] = {
+    "new": ("in_progress", "contained", "resolved"),
+    "in_progress": ("contained", "resolved"),
+    "contained": ("in_progress", "resolved"),
+    "resolved": ("closed", "in_progress"),
+    "closed": ("in_progress",),
+}
+"""The workflow: where a case may go from each status (reopening goes to in_progress)."""
+SEVERITIES = ("low", "medium", "high", "critical")
+PRIORITY_OF = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4"}
+PRIORITIES = ("P1", "P2", "P3", "P4")
+TLPS = ("clear", "green", "amber", "amber+strict", "red")
+TASK_STATUSES = ("open", "done")
+SEVERITY_OF_LEVEL = {"informational": "low", "low": "low", "medium": "medium",
+                     "high": "high", "critical": "critical"}
+MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_.-]{1,64})")
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    title: str
+    severity: str = "medium"
+    priority: str | None = None
+    description: str = ""
+    assignee: str | None = None
+    team: str | None = None
+    tags: tuple[str, ...] = ()
+    tlp: str = "amber"
+
+    def check(self) -> None:
+        if not self.title.strip():
+            raise UsageError("a case needs a title")
+        _known("severity", self.severity, SEVERITIES)
+        if self.priority is not None:
+            _known("priority", self.priority, PRIORITIES)
+        _known("TLP", self.tlp, TLPS)
+
+
+def case_dict(row: CaseRow, alert_ids: list[int] | None = None) -> dict[str, Any]:
+    found = {
+        "id": row.id, "title": row.title, "description": row.description,
+        "severity": row.severity, "priority": row.priority, "status": row.status,
+        "assignee": row.assignee, "team": row.team, "tags": list(row.tags), "tlp": row.tlp,
+        "created_by": row.created_by, "created_at": row.created_at,
+        "updated_at": row.updated_at, "contained_at": row.contained_at,
+        "resolved_at": row.resolved_at, "closed_at": row.closed_at,
+    }
+    if alert_ids is not None:
+        found["alert_ids"] = alert_ids
+    return found
+
+
+class CaseService:
+    def __init__(self, db: StateDB, audit: AuditLog) -> None:
+        self.db = db
+        self.audit = audit
+
+    # reading -------------------------------------------------------------------------------
+
+    def find(self, status: tuple[str, ...] = (), assignee: str | None = None,
+             limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        for value in status:
+            _known("status", value, STATUSES)
+        if not 1 <= limit <= MAX_LIMIT or offset < 0:
+            raise UsageError(f"limit must be 1–{MAX_LIMIT} and offset ≥ 0")
+        query = select(CaseRow)
+        if status:
+            query = query.where(CaseRow.status.in_(status))
+        if assignee is not None:
+            query = query.where(CaseRow.assignee == assignee)
+        with self.db.read() as session:
+            total = session.execute(
+                select(func.count()).select_from(query.subquery())).scalar_one()
+            rows = session.execute(
+                query.order_by(CaseRow.updated_at.desc(), CaseRow.id.desc())
+                .limit(limit).offset(offset)).scalars().all()
+            return [case_dict(row) for row in rows], int(total)
+
+    def get(self, case_id: int) -> dict[str, Any]:
+        with self.db.read() as session:
+            row = _case(session, case_id)
+            tasks = session.execute(select(CaseTaskRow).where(CaseTaskRow.case_id == case_id)
+                                    .order_by(CaseTaskRow.id)).scalars().all()
+            comments = session.execute(
+                select(CaseCommentRow).where(CaseCommentRow.case_id == case_id)
+                .order_by(CaseCommentRow.id)).scalars().all()
+            alerts = _alerts(session, case_id)
+            return {
+                **case_dict(row, [a.id for a in alerts]),
+                "alerts": [alert_dict(a) for a in alerts],
+                "tasks": [_task_dict(t) for t in tasks],
+                "comments": [_comment_dict(c) for c in comments],
+            }
+
+    def case_of_alert(self, alert_id: int) -> int | None:
+        with self.db.read() as session:
+            link = session.get(CaseAlertRow, alert_id)
+            return link.case_id if link else None
+
+    def timeline(self, case_id: int) -> list[dict[str, Any]]:
+        """Alerts (at their first event), alerts added, tasks, comments and every recorded
+        change of the case, oldest first."""
+        items: list[dict[str, Any]] = []
+        with self.db.read() as session:
+            row = _case(session, case_id)
+            items.append(_item(row.created_at, "created", row.created_by, row.title))
+            for alert in _alerts(session, case_id):
+                items.append(_item(alert.first_seen, "alert", None,
+                                   f"{alert.rule_title} ({alert.level}) on "
+                                   f"{alert.entities.get('host') or alert.host or '?'}"))
+            for task in session.execute(
+                    select(CaseTaskRow).where(CaseTaskRow.case_id == case_id)).scalars():
+                if task.done_at is not None:
+                    items.append(_item(task.done_at, "task.done", None, task.title))
+            for comment in session.execute(
+                    select(CaseCommentRow).where(CaseCommentRow.case_id == case_id)).scalars():
+                items.append(_item(comment.created_at, "comment", comment.author, comment.body))
+            for entry in session.execute(
+                    select(AuditEntry).where(AuditEntry.object_type == "case",
+                                             AuditEntry.object_id == str(case_id),
+                                             AuditEntry.action != "case.comment")
+                    .order_by(AuditEntry.id)).scalars():
+                if entry.action == "case.create":
+                    continue
+                items.append(_item(entry.at, entry.action, entry.actor, _change_text(entry)))
+        return sorted(items, key=lambda item: item["at"])
+
+    # changing ------------------------------------------------------------------------------
+
+    def create(self, actor: str, new: NewCase, alert_ids: tuple[int, ...] = ()) -> dict[str, Any]:
+        new.check()
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            row = CaseRow(
+                title=new.title.strip(), description=new.description, severity=new.severity,
+                priority=new.priority or PRIORITY_OF[new.severity], status="new",
+                assignee=new.assignee, team=new.team, tags=list(new.tags), tlp=new.tlp,
+                created_by=actor, created_at=now, updated_at=now)
+            session.add(row)
+            session.flush()
+            self._link(session, row.id, alert_ids, actor)
+            after = case_dict(row, list(alert_ids))
+            self.audit.append(session, actor, "case.create", "case", row.id, None, _audited(after))
+            return after
+
+    def promote(self, actor: str, alert_id: int) -> dict[str, Any]:
+        """A new case from one alert: its rule's title, its level as severity."""
+        with self.db.read() as session:
+            alert = session.get(AlertRow, alert_id)
+            if alert is None:
+                raise NotFoundError(f"no alert {alert_id}")
+            host = alert.entities.get("host") or alert.host
+            title = f"{alert.rule_title} on {host}" if host else alert.rule_title
+            severity = SEVERITY_OF_LEVEL.get(alert.level, "medium")
+        return self.create(actor, NewCase(title=title, severity=severity), (alert_id,))
+
+    def add_alerts(self, actor: str, case_id: int, alert_ids: tuple[int, ...]) -> dict[str, Any]:
+        """Merge alerts into an existing case."""
+        if not alert_ids:
+            raise UsageError("give at least one alert")
+        with self.db.session() as session:
+            row = _case(session, case_id)
+            self._link(session, case_id, alert_ids, actor)
+            row.updated_at = datetime.now(UTC)
+            self.audit.append(session, actor, "case.add_alerts", "case", case_id, None,
+                              {"alert_ids": list(alert_ids)})
+            return case_dict(row, [a.id for a in _alerts(session, case_id)])
+
+    def update(self, actor: str, case_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change status (along the workflow), severity, priority, assignee, team, tags,
+        TLP, title or description."""
+        unknown = set(changes) - {"status", "severity", "priority", "assignee", "team", "tags",
+                                  "tlp", "title", "description"}
+        if unknown:
+            raise UsageError(f"cannot change {', '.join(sorted(unknown))}")
+        with self.db.session() as session:
+            row = _case(session, case_id)
+            before = _audited(case_dict(row))
+            now = datetime.now(UTC)
+            if "status" in changes and changes["status"] != row.status:
+                status = _known("status", changes["status"], STATUSES)
+                if status not in NEXT[row.status]:
+                    raise ConflictError(
+                        f"case {case_id} is {row.status}: it may go to "
+                        f"{', '.join(NEXT[row.status])}, not {status}")
+                row.status = status
+                if status == "contained" and row.contained_at is None:
+                    row.contained_at = now
+                if status == "resolved":
+                    row.resolved_at = now
+                if status == "closed":
+                    row.closed_at = now
+                if status == "in_progress":
+                    row.closed_at = None
+            for key in ("severity", "priority", "tlp"):
+                if key in changes:
+                    allowed = {"severity": SEVERITIES, "priority": PRIORITIES, "tlp": TLPS}[key]
+                    label = "TLP" if key == "tlp" else key
+                    setattr(row, key, _known(label, changes[key], allowed))
+            for key in ("assignee", "team", "title", "description"):
+                if key in changes:
+                    setattr(row, key, changes[key])
+            if "tags" in changes:
+                row.tags = [str(tag) for tag in changes["tags"]]
+            row.updated_at = now
+            session.flush()
+            after = _audited(case_dict(row))
+            self.audit.append(session, actor, "case.update", "case", case_id, before, after)
+            return case_dict(row, [a.id for a in _alerts(session, case_id)])
+
+    def add_task(self, actor: str, case_id: int, title: str, assignee: str | None = None,
+                 due_at: datetime | None = None) -> dict[str, Any]:
+        if not title.strip():
+            raise UsageError("a task needs a title")
+        with self.db.session() as session:
+            row = _case(session, case_id)
+            task = CaseTaskRow(case_id=case_id, title=title.strip(), assignee=assignee,
+                               due_at=due_at, status="open", created_by=actor,
+                               created_at=datetime.now(UTC))
+            session.add(task)
+            row.updated_at = datetime.now(UTC)
+            session.flush()
+            found = _task_dict(task)
+            self.audit.append(session, actor, "case.add_task", "case", case_id, None, found)
+            return found
+
+    def set_task(self, actor: str, case_id: int, task_id: int, status: str) -> dict[str, Any]:
+        _known("task status", status, TASK_STATUSES)
+        with self.db.session() as session:
+            task = session.get(CaseTaskRow, task_id)
+            if task is None or task.case_id != case_id:
+                raise NotFoundError(f"no task {task_id} in case {case_id}")
+            before = _task_dict(task)
+            task.status = status
+            task.done_at = datetime.now(UTC) if status == "done" else None
+            session.flush()
+            after = _task_dict(task)
+            self.audit.append(session, actor, "case.set_task", "case", case_id, before, after)
+            return after
+
+    def comment(self, actor: str, case_id: int, body: str,
+                parent_id: int | None = None) -> dict[str, Any]:
+        if not body.strip():
+            raise UsageError("a comment needs a text")
+        with self.db.session() as session:
+            row = _case(session, case_id)
+            if parent_id is not None:
+                parent = session.get(CaseCommentRow, parent_id)
+                if parent is None or parent.case_id != case_id:
+                    raise NotFoundError(f"no comment {parent_id} in case {case_id}")
+            named = {name.casefold() for name in MENTION.findall(body)}
+            known = session.execute(
+                select(UserRow.username).where(UserRow.username_key.in_(named))
+            ).scalars().all() if named else []
+            comment = CaseCommentRow(case_id=case_id, parent_id=parent_id, author=actor,
+                                     body=body, mentions=sorted(known),
+                                     created_at=datetime.now(UTC))
+            session.add(comment)
+            row.updated_at = datetime.now(UTC)
+            session.flush()
+            found = _comment_dict(comment)
+            self.audit.append(session, actor, "case.comment", "case", case_id, None,
+                              {"comment_id": comment.id, "mentions": found["mentions"]})
+            return found
+
+    def _link(self, session: Session, case_id: int, alert_ids: tuple[int, ...],
+              actor: str) -> None:
+        for alert_id in dict.fromkeys(alert_ids):
+            if session.get(AlertRow, alert_id) is None:
+                raise NotFoundError(f"no alert {alert_id}")
+            held = session.get(CaseAlertRow, alert_id)
+            if held is not None:
+                raise ConflictError(f"alert {alert_id} is in case {held.case_id} already")
+            session.add(CaseAlertRow(alert_id=alert_id, case_id=case_id, added_by=actor,
+                                     added_at=datetime.now(UTC)))
+        session.flush()
+
+
+def _known(what: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise UsageError(f"unknown {what} {value!r} (known: {', '.join(allowed)})")
+    return value
+
+
+def _case(session: Session, case_id: int) -> CaseRow:
+    row = session.get(CaseRow, case_id)
+    if row is None:
+        raise NotFoundError(f"no case {case_id}")
+    return row
+
+
+def _alerts(session: Session, case_id: int) -> list[AlertRow]:
+    return list(session.execute(
+        select(AlertRow).join(CaseAlertRow, CaseAlertRow.alert_id == AlertRow.id)
+        .where(CaseAlertRow.case_id == case_id).order_by(AlertRow.first_seen, AlertRow.id)
+    ).scalars())
+
+
+def _task_dict(task: CaseTaskRow) -> dict[str, Any]:
+    return {"id": task.id, "case_id": task.case_id, "title": task.title,
+            "assignee": task.assignee, "due_at": task.due_at, "status": task.status,
+            "created_by": task.created_by, "created_at": task.created_at,
+            "done_at": task.done_at}
+
+
+def _comment_dict(comment: CaseCommentRow) -> dict[str, Any]:
+    return {"id": comment.id, "case_id": comment.case_id, "parent_id": comment.parent_id,
+            "author": comment.author, "body": comment.body,
+            "mentions": list(comment.mentions), "created_at": comment.created_at}
+
+
+_AUDITED = ("title", "severity", "priority", "status", "assignee", "team", "tags", "tlp")
+
+
+def _audited(case: dict[str, Any]) -> dict[str, Any]:
+    return {key: case[key] for key in _AUDITED}
+
+
+def _item(at: datetime, kind: str, who: str | None, text: str) -> dict[str, Any]:
+    return {"at": at, "kind": kind, "who": who, "text": text}
+
+
+def _change_text(entry: AuditEntry) -> str:
+    before, after = entry.before or {}, entry.after or {}
+    if entry.action == "case.update":
+        changed = [f"{key}: {before.get(key)} → {after.get(key)}"
+                   for key in after if before.get(key) != after.get(key)]
+        return "; ".join(changed) or "no change"
+    if entry.action == "case.add_alerts":
+        return "alerts " + ", ".join(str(a) for a in after.get("alert_ids", []))
+    if entry.action in ("case.add_task", "case.set_task"):
+        return f"{after.get('title')} ({after.get('status')})"
+    return entry.action

@@ -1,0 +1,67 @@
+"""Cases through the API and the pages: an ingested attack becomes an alert, then a case."""
+
+from __future__ import annotations
+
+from tests.serverfixtures import ROOT, Api
+
+WINDOWS = (ROOT / "examples" / "logs" / "windows" / "sysmon-and-security.jsonl").read_bytes()
+
+
+def test_an_alert_becomes_a_case_worked_over_the_api(api: Api) -> None:
+    api.ingest(WINDOWS, "winlog-json")
+    analyst, viewer = api.bearer("analyst"), api.bearer("viewer")
+    alerts = api.client.get("/api/v1/alerts", headers=viewer).json()["alerts"]
+    cleared = next(a for a in alerts if a["rule_title"] == "Security Audit Log Cleared")
+    refused = api.client.post(f"/api/v1/cases/from-alert/{cleared['id']}", headers=viewer)
+    assert refused.status_code == 403
+    made = api.client.post(f"/api/v1/cases/from-alert/{cleared['id']}", headers=analyst)
+    assert made.status_code == 201, made.text
+    case = made.json()
+    assert case["title"] == "Security Audit Log Cleared on dc-01.corp.example"
+    again = api.client.post(f"/api/v1/cases/from-alert/{cleared['id']}", headers=analyst)
+    assert again.status_code == 409
+    others = [a["id"] for a in alerts if a["id"] != cleared["id"]]
+    merged = api.client.post(f"/api/v1/cases/{case['id']}/alerts", headers=analyst,
+                             json={"alert_ids": others})
+    assert sorted(merged.json()["alert_ids"]) == sorted(a["id"] for a in alerts)
+    task = api.client.post(f"/api/v1/cases/{case['id']}/tasks", headers=analyst,
+                           json={"title": "Check who cleared the log",
+                                 "due_at": "2030-01-01T00:00:00Z"})
+    assert task.status_code == 201
+    assert task.json()["due_at"].startswith("2030-01-01T00:00:00")
+    skip = api.client.patch(f"/api/v1/cases/{case['id']}", headers=analyst,
+                            json={"status": "closed"})
+    assert skip.status_code == 409
+    assert "may go to" in skip.json()["message"]
+    bad = api.client.patch(f"/api/v1/cases/{case['id']}", headers=analyst, json={"tlp": "blue"})
+    assert bad.status_code == 400
+    assert "unknown TLP 'blue'" in bad.json()["message"]
+    assert api.client.post(f"/api/v1/cases/{case['id']}/comments", headers=analyst,
+                           json={"body": ""}).status_code == 422
+    timeline = api.client.get(f"/api/v1/cases/{case['id']}/timeline", headers=viewer).json()
+    kinds = [item["kind"] for item in timeline["timeline"]]
+    assert kinds.count("alert") == len(alerts)
+    assert "case.add_task" in kinds
+    audit = api.client.get("/api/v1/audit", headers=analyst,
+                           params={"object_type": "case"}).json()
+    actions = {entry["action"] for entry in audit}
+    assert {"case.create", "case.add_alerts", "case.add_task"} <= actions
+
+
+def test_the_case_pages(api: Api) -> None:
+    api.ingest(WINDOWS, "winlog-json")
+    csrf = api.login("analyst")
+    first = api.client.get("/api/v1/alerts", headers=api.bearer("viewer")).json()["alerts"][0]
+    page = api.client.get(f"/alerts/{first['id']}")
+    assert "Promote to case" in page.text
+    moved = api.client.post(f"/alerts/{first['id']}/promote", data={"csrf_token": csrf},
+                            follow_redirects=False)
+    assert moved.status_code == 303
+    case_url = moved.headers["location"]
+    assert api.client.post(f"{case_url}/tasks", data={"csrf_token": csrf, "title": "Isolate <b>"},
+                           follow_redirects=False).status_code == 303
+    assert api.client.post(f"{case_url}/comments", data={"title": "x"},
+                           follow_redirects=False).status_code == 403, "no CSRF token"
+    shown = api.client.get(case_url).text
+    assert "Isolate &lt;b&gt;" in shown
+    assert first["rule_title"] in shown
