@@ -95,6 +95,8 @@ TABLE: dict[tuple[str, str], Entry] = {
     # audit
     ("GET", "/api/v1/audit"): Entry(P.AUDIT_READ),
     ("GET", "/api/v1/audit/verify"): Entry(P.AUDIT_READ),
+    # SOC metrics
+    ("GET", "/api/v1/kpi"): Entry(P.METRICS_READ),
     # the web UI
     ("GET", "/"): Entry(PUBLIC),
     ("GET", "/login"): Entry(PUBLIC),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from watchkeeper.alerts.model import AlertRow
+from tests.kpi.helpers import alert, s
 from watchkeeper.errors import UsageError
 from watchkeeper.kpi import Durations, Period, compute, summarize
 from watchkeeper.kpi.service import AlertFact
@@ -18,27 +18,6 @@ from watchkeeper.state.db import StateDB
 T = datetime(2026, 1, 1, tzinfo=UTC)
 PERIOD = Period(T, T + timedelta(days=3))
 DAY = timedelta(days=1)
-
-
-def s(seconds: float) -> timedelta:
-    return timedelta(seconds=seconds)
-
-
-def alert(rule: str, level: str, host: str | None, first_seen: datetime, detect: float, *,
-          ack: float | None = None, close: float | None = None,
-          verdict: str | None = None) -> AlertRow:
-    """An alert created ``detect`` seconds after its first event, acknowledged and closed
-    ``ack`` and ``close`` seconds after it was created."""
-    created = first_seen + s(detect)
-    status = "closed" if close is not None else "acknowledged" if ack is not None else "new"
-    return AlertRow(
-        rule_id=rule, rule_title=f"Title of {rule}", level=level, group_key="g" * 64,
-        host=host, entities={"host": host}, risk_score=50, status=status, verdict=verdict,
-        first_seen=first_seen, last_seen=first_seen, first_event_id="e",
-        first_ingested=first_seen, created_at=created, updated_at=created,
-        acknowledged_at=None if ack is None else created + s(ack),
-        closed_at=None if close is None else created + s(close),
-    )
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.model import AlertRow
+from watchkeeper.detection.rules import LEVELS
+from watchkeeper.errors import UsageError
 from watchkeeper.kpi.model import (
     Advice,
     DayCount,
@@ -47,6 +49,8 @@ class AlertFact:
 def compute(session: Session, period: Period, level: str | None = None,
             top: int = TOP) -> KpiReport:
     """The metrics of the alerts created in ``period`` (of one ``level`` if given)."""
+    if level is not None and level not in LEVELS:
+        raise UsageError(f"unknown level {level!r} (known: {', '.join(LEVELS)})")
     return summarize(fetch(session, period, level), period, level, top)
 
 
