@@ -113,6 +113,7 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/rules/exceptions/{exception_id}/delete"): Entry(P.EXCEPTIONS_MANAGE, form={}),
     ("GET", "/search"): Entry(P.EVENTS_READ, query={"q": "EventID:1102", "range": "all"}),
     ("GET", "/dead-letters"): Entry(P.DEADLETTERS_READ),
+    ("GET", "/kpi"): Entry(P.METRICS_READ),
     ("POST", "/dead-letters/{letter_id}/replay"): Entry(P.DEADLETTERS_REPLAY, form={}),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),

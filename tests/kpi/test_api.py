@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.conftest import serving
+from tests.api.conftest import serving, sign_in
 from tests.kpi.helpers import alert
 from tests.serverfixtures import Api
 
@@ -92,3 +93,32 @@ def test_a_period_or_level_that_makes_no_sense_is_refused(
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"] == "UsageError"
     assert message in answer.json()["message"]
+
+
+def test_the_page_shows_times_rules_advice_and_a_chart(server: Api) -> None:
+    browser = sign_in(server, "viewer")
+    try:
+        page = browser.client.get("/kpi?range=7d")
+    finally:
+        browser.client.close()
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert '<a href="/kpi" aria-current="page">Metrics</a>' in text
+    assert re.search(r'data-metric="mttd".*?<td>45s</td><td>30s</td><td>1m 30s</td>', text,
+                     re.DOTALL)
+    assert 'data-metric="mttr"' in text
+    assert len(re.findall(r"<rect ", text)) in (7, 8)  # 7 days touch 8 dates unless at 0:00
+    assert f"{YESTERDAY_NOON.date().isoformat()}: 4 alerts</title>" in text
+    assert re.search(r'id="noisiest".*data-rule-id="r-fp".*100%', text, re.DOTALL)
+    assert "<code>host.name: ws1</code>" in text
+    assert "<script" not in text
+
+
+def test_the_page_refuses_an_unknown_range(server: Api) -> None:
+    browser = sign_in(server, "viewer")
+    try:
+        page = browser.client.get("/kpi?range=forever")
+    finally:
+        browser.client.close()
+    assert page.status_code == 400
+    assert "unknown range" in page.text
