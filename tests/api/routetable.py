@@ -109,6 +109,8 @@ TABLE: dict[tuple[str, str], Entry] = {
     # audit
     ("GET", "/api/v1/audit"): Entry(P.AUDIT_READ),
     ("GET", "/api/v1/audit/verify"): Entry(P.AUDIT_READ),
+    # SOC metrics
+    ("GET", "/api/v1/kpi"): Entry(P.METRICS_READ),
     # the web UI
     ("GET", "/"): Entry(PUBLIC),
     ("GET", "/login"): Entry(PUBLIC),
@@ -131,6 +133,7 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/rules/exceptions/{exception_id}/delete"): Entry(P.EXCEPTIONS_MANAGE, form={}),
     ("GET", "/search"): Entry(P.EVENTS_READ, query={"q": "EventID:1102", "range": "all"}),
     ("GET", "/dead-letters"): Entry(P.DEADLETTERS_READ),
+    ("GET", "/kpi"): Entry(P.METRICS_READ),
     ("POST", "/dead-letters/{letter_id}/replay"): Entry(P.DEADLETTERS_REPLAY, form={}),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),

@@ -32,6 +32,7 @@ def create_app(services: Services) -> FastAPI:
         deadletters,
         events,
         ingest,
+        kpi,
         rules,
     )
 
@@ -45,7 +46,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     limit = min(OTHER_BODY_BYTES, services.settings.http.max_body_bytes)
     app.add_middleware(BodyLimit, limit=limit)
-    for module in (auth, alerts, cases, rules, assets, deadletters, events, ingest, audit):
+    for module in (auth, alerts, cases, kpi, rules, assets, deadletters, events, ingest, audit):
         app.include_router(module.router)
     app.include_router(pages.router)
     pages.mount_static(app)

@@ -30,14 +30,18 @@ from watchkeeper.api.deps import (
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.cases.service import NEXT
+from watchkeeper.detection.rules import LEVELS
 from watchkeeper.errors import (
     InputError,
     RuleError,
     UsageError,
     WatchkeeperError,
 )
+from watchkeeper.kpi import Period, compute
+from watchkeeper.kpi.service import MIN_VERDICTS
 from watchkeeper.search.request import SearchRequest, TimeRange
 from watchkeeper.search.service import SearchResult, run_histogram, run_search
+from watchkeeper.web.figures import CHART_HEIGHT, CHART_WIDTH, day_bars, duration
 
 if TYPE_CHECKING:
     from watchkeeper.server.services import Services
@@ -62,6 +66,7 @@ def when(value: datetime | None) -> str:
 
 
 templates.env.filters["when"] = when
+templates.env.filters["duration"] = duration
 
 
 def mount_static(app: FastAPI) -> None:
@@ -132,6 +137,7 @@ Excepter = Annotated[Principal, Depends(allow(Permission.EXCEPTIONS_MANAGE))]
 EventReader = Annotated[Principal, Depends(allow(Permission.EVENTS_READ))]
 LetterReader = Annotated[Principal, Depends(allow(Permission.DEADLETTERS_READ))]
 LetterReplayer = Annotated[Principal, Depends(allow(Permission.DEADLETTERS_REPLAY))]
+MetricsReader = Annotated[Principal, Depends(allow(Permission.METRICS_READ))]
 
 
 @router.get("/")
@@ -360,3 +366,22 @@ def case_comment(case_id: RowId, services: ServicesDep, who: CaseManager,
                  body: Annotated[str, Form(max_length=20_000)]) -> Response:
     services.cases.comment(who.actor, case_id, body)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+# metrics -------------------------------------------------------------------------------------
+
+KPI_RANGES = [("7d", "last 7 days"), ("30d", "last 30 days"), ("90d", "last 90 days")]
+
+
+@router.get("/kpi")
+def kpi_page(request: Request, services: ServicesDep, who: MetricsReader, range: str = "30d",
+             level: str = "") -> HTMLResponse:
+    spans = {"7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
+    if range not in spans:
+        raise UsageError(f"unknown range {range!r} (known: {', '.join(spans)})")
+    now = datetime.now(UTC)
+    with services.db.read() as session:
+        report = compute(session, Period.of(now - spans[range], now), level or None)
+    return _page(request, "kpi.html", who, report=report, bars=day_bars(report.volume),
+                 chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT, ranges=KPI_RANGES,
+                 range=range, levels=LEVELS, min_verdicts=MIN_VERDICTS)

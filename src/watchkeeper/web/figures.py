@@ -1,0 +1,58 @@
+"""What the metrics page draws: durations as people read them, and a day-by-day bar chart
+as plain SVG geometry (rendered by the template, so the page needs no script)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from watchkeeper.kpi import DayCount
+
+CHART_WIDTH = 720
+CHART_HEIGHT = 120
+GAP = 2
+
+
+def duration(seconds: float | None) -> str:
+    """``3d 4h``, ``2h 5m``, ``4m 10s``, ``42s``; a dash when there is nothing to measure."""
+    if seconds is None:
+        return "–"
+    whole = round(seconds)
+    sign, whole = ("-" if whole < 0 else ""), abs(whole)
+    days, rest = divmod(whole, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes}m"
+    if minutes:
+        return f"{sign}{minutes}m {secs}s"
+    return f"{sign}{secs}s"
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    """``2026-01-02: 3 alerts``, for the bar's tooltip and screen readers."""
+
+
+def day_bars(volume: Sequence[DayCount], width: int = CHART_WIDTH,
+             height: int = CHART_HEIGHT) -> list[Bar]:
+    """One bar per day, the busiest day as tall as the chart; a quiet day has no height."""
+    if not volume:
+        return []
+    peak = max(day.count for day in volume) or 1
+    step = width / len(volume)
+    bars = []
+    for n, day in enumerate(volume):
+        tall = round(height * day.count / peak, 2)
+        noun = "alert" if day.count == 1 else "alerts"
+        bars.append(Bar(x=round(n * step, 2), y=round(height - tall, 2),
+                        width=round(max(step - GAP, 1), 2), height=tall,
+                        label=f"{day.day.isoformat()}: {day.count} {noun}"))
+    return bars
