@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(services: Services) -> FastAPI:
+    import watchkeeper.api.shifts as shifts
     import watchkeeper.web.pages as pages
     from watchkeeper.api import alerts, assets, audit, auth, deadletters, events, ingest, rules
 
@@ -37,6 +38,7 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(BodyLimit, limit=limit)
     for module in (auth, alerts, rules, assets, deadletters, events, ingest, audit):
         app.include_router(module.router)
+    app.include_router(shifts.router)
     app.include_router(pages.router)
     pages.mount_static(app)
 
