@@ -121,6 +121,9 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/search"): Entry(P.EVENTS_READ, query={"q": "EventID:1102", "range": "all"}),
     ("GET", "/dead-letters"): Entry(P.DEADLETTERS_READ),
     ("POST", "/dead-letters/{letter_id}/replay"): Entry(P.DEADLETTERS_REPLAY, form={}),
+    ("GET", "/handover"): Entry(P.CASES_READ),
+    ("POST", "/handover"): Entry(P.HANDOVERS_WRITE, form={}),
+    ("POST", "/handover/{handover_id}/acknowledge"): Entry(P.HANDOVERS_WRITE, form={}),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 def create_app(services: Services) -> FastAPI:
     import watchkeeper.api.shifts as shifts
+    import watchkeeper.web.handover as handover_pages
     import watchkeeper.web.pages as pages
     from watchkeeper.api import alerts, assets, audit, auth, deadletters, events, ingest, rules
 
@@ -40,6 +41,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router)
     app.include_router(shifts.router)
     app.include_router(pages.router)
+    app.include_router(handover_pages.router)
     pages.mount_static(app)
 
     @app.exception_handler(WatchkeeperError)
