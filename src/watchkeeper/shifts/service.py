@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from watchkeeper.audit.chain import as_stored
@@ -165,12 +165,14 @@ class ShiftService:
         if wanted.until:
             query = query.where(HandoverRow.created_at < wanted.until)
         with self.db.read() as session:
-            total = len(session.execute(query.with_only_columns(HandoverRow.id)).all())
+            total = session.execute(
+                select(func.count()).select_from(query.subquery())
+            ).scalar_one()
             rows = session.execute(
                 query.order_by(HandoverRow.created_at.desc(), HandoverRow.id.desc())
                 .limit(wanted.limit).offset(wanted.offset)
             ).scalars()
-            return [summary(row) for row in rows], total
+            return [summary(row) for row in rows], int(total)
 
     def get(self, handover_id: int) -> dict[str, Any]:
         with self.db.read() as session:
