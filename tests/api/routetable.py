@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 
 from tests.serverfixtures import Api
 from watchkeeper.alerts.service import AlertFilter
+from watchkeeper.api.shifts import shifts_of
 from watchkeeper.auth.principal import SYSTEM
 from watchkeeper.auth.roles import Permission
 from watchkeeper.cases.service import NewCase
@@ -44,6 +45,7 @@ class Entry:
 
 EVENT_LINE = b'{"EventID": 4624, "Channel": "Security", "Computer": "matrix"}\n'
 EXCEPTION = {"reason": "matrix", "match": {"host.name": "matrix.invalid"}}
+ROSTER_SHIFT = {"name": "matrix", "start": "00:00", "end": "00:00"}
 SPAN = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
 
 TABLE: dict[tuple[str, str], Entry] = {
@@ -111,6 +113,13 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/audit/verify"): Entry(P.AUDIT_READ),
     # SOC metrics
     ("GET", "/api/v1/kpi"): Entry(P.METRICS_READ),
+    # shifts and handovers
+    ("GET", "/api/v1/shifts"): Entry(P.CASES_READ),
+    ("PUT", "/api/v1/shifts"): Entry(P.SHIFTS_MANAGE, json={"shifts": [ROSTER_SHIFT]}),
+    ("GET", "/api/v1/handovers"): Entry(P.CASES_READ, query={"q": "shift"}),
+    ("POST", "/api/v1/handovers"): Entry(P.HANDOVERS_WRITE, json={}),
+    ("GET", "/api/v1/handovers/{handover_id}"): Entry(P.CASES_READ, query={"format": "html"}),
+    ("POST", "/api/v1/handovers/{handover_id}/acknowledge"): Entry(P.HANDOVERS_WRITE),
     # the web UI
     ("GET", "/"): Entry(PUBLIC),
     ("GET", "/login"): Entry(PUBLIC),
@@ -135,6 +144,9 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/dead-letters"): Entry(P.DEADLETTERS_READ),
     ("GET", "/kpi"): Entry(P.METRICS_READ),
     ("POST", "/dead-letters/{letter_id}/replay"): Entry(P.DEADLETTERS_REPLAY, form={}),
+    ("GET", "/handover"): Entry(P.CASES_READ),
+    ("POST", "/handover"): Entry(P.HANDOVERS_WRITE, form={}),
+    ("POST", "/handover/{handover_id}/acknowledge"): Entry(P.HANDOVERS_WRITE, form={}),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }
@@ -209,6 +221,8 @@ class World:
                 return str(made["id"])
             case "asset_id":
                 return str(services.assets.put("system", f"host-{role}-{web}")["id"])
+            case "handover_id":
+                return str(shifts_of(services).generate("system")["id"])
             case "token_id":
                 owner = self.api.user_ids[role]
                 return services.auth.issue_token(SYSTEM, owner, "api", "to revoke")[0].id

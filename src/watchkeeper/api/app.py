@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(services: Services) -> FastAPI:
+    import watchkeeper.web.handover as handover_pages
     import watchkeeper.web.pages as pages
     from watchkeeper.api import (
         alerts,
@@ -34,6 +35,7 @@ def create_app(services: Services) -> FastAPI:
         ingest,
         kpi,
         rules,
+        shifts,
     )
 
     app = FastAPI(
@@ -46,9 +48,11 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     limit = min(OTHER_BODY_BYTES, services.settings.http.max_body_bytes)
     app.add_middleware(BodyLimit, limit=limit)
-    for module in (auth, alerts, cases, kpi, rules, assets, deadletters, events, ingest, audit):
+    for module in (auth, alerts, cases, kpi, shifts, rules, assets, deadletters, events, ingest,
+                   audit):
         app.include_router(module.router)
     app.include_router(pages.router)
+    app.include_router(handover_pages.router)
     pages.mount_static(app)
 
     @app.exception_handler(WatchkeeperError)

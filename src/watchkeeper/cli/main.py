@@ -37,12 +37,14 @@ def cli() -> None:
 
 def register() -> None:
     from watchkeeper.cli.admin import audit, search, tokens, users
+    from watchkeeper.cli.handover import handover
     from watchkeeper.cli.hunt import hunt
     from watchkeeper.cli.rules import rules
     from watchkeeper.cli.server import import_, init, serve
 
     for command in (hunt, rules, init, serve, import_, search, users, tokens, audit):
         cli.add_command(command)
+    cli.add_command(handover)
 
 
 def main() -> None:

@@ -1,0 +1,2 @@
+"""Shifts and handovers: the 24/7 roster, which shift is on duty, and the report one shift
+leaves the next (open alerts, notable changes, incidents and tasks), acknowledged once."""
