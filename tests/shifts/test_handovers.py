@@ -9,6 +9,7 @@ import pytest
 
 from watchkeeper.alerts.model import AlertRow
 from watchkeeper.audit.service import AuditLog
+from watchkeeper.cases.service import CaseService, NewCase
 from watchkeeper.errors import ConflictError, NotFoundError
 from watchkeeper.shifts.service import HandoverFilter, ShiftService
 from watchkeeper.state.db import StateDB
@@ -101,8 +102,8 @@ def test_generation_reports_the_window_since_the_shift_start(
         ("ann", "exception 7 added: backup server"),
         ("ben", "exception 7 removed: backup server"),
     ]
-    assert content["incidents"] == {"items": [], "source": None}
-    assert content["tasks"] == {"items": [], "source": None}
+    assert content["incidents"] == {"items": [], "source": "cases"}
+    assert content["tasks"] == {"items": [], "source": "cases"}
     assert content["members"] == ["nick"]
     md = made["markdown"]
     assert "- \\#1 \\[critical\\] \\<script\\>x\\</script\\> on host-1 (risk 95, new)" \
@@ -171,3 +172,27 @@ def test_search_by_text_and_time(clock: Clock, shifts: ShiftService) -> None:
     latest = shifts.latest()
     assert latest is not None
     assert latest["author"] == "dana"
+
+
+def test_open_cases_and_their_tasks_are_handed_over(
+    state_db: StateDB, clock: Clock, shifts: ShiftService
+) -> None:
+    seed(state_db, clock, shifts)
+    cases = CaseService(state_db, AuditLog(state_db))
+    open_case = cases.create("ann", NewCase(title="Ransomware on host-1", severity="critical",
+                                            assignee="nick"))
+    cases.add_task("ann", open_case["id"], "Isolate host-1", assignee="ben")
+    done = cases.add_task("ann", open_case["id"], "Collect memory")
+    cases.set_task("ann", open_case["id"], done["id"], "done")
+    closed = cases.create("ann", NewCase(title="Old phishing"))
+    cases.add_task("ann", closed["id"], "Never mind")
+    cases.update("ann", closed["id"], {"status": "resolved"})
+    content = shifts.generate("nick")["content"]
+    assert [i["title"] for i in content["incidents"]["items"]] == [
+        f"case {open_case['id']} [critical, new] Ransomware on host-1 (assigned to nick)"]
+    assert [t["title"] for t in content["tasks"]["items"]] == [
+        f"case {open_case['id']}: Isolate host-1 (ben)"]
+    markdown = shifts.generate("nick")["markdown"]
+    assert "Ransomware on host-1" in markdown
+    assert "Collect memory" not in markdown, "done tasks are not handed over"
+    assert "Old phishing" not in markdown, "resolved cases are not handed over"

@@ -1,8 +1,9 @@
 """What a handover says, gathered from the state database as JSON-ready data.
 
-The snapshot keeps one key per section. ``incidents`` and ``tasks`` are placeholders until
-cases and approvals exist: each is ``{"items": [], "source": None}``, and a capability that
-records them fills ``items`` (dicts with at least ``title``) and names itself in ``source``.
+The snapshot keeps one key per section. ``incidents`` (open cases) and ``tasks`` (open
+case tasks; approvals join them once response actions exist) are ``{"items": [...],
+"source": ...}``: items are dicts with at least ``title``, ``source`` names what they
+come from.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.model import AlertRow
 from watchkeeper.audit.model import AuditEntry
+from watchkeeper.cases.model import CaseRow, CaseTaskRow
 
 SNAPSHOT_VERSION = 1
 NOTABLE_LEVELS = ("critical", "high")
@@ -22,6 +24,7 @@ MAX_NOTABLE = 100
 """High and critical alerts listed one by one; the count says if there were more."""
 CHANGE_ACTIONS = ("rule.update", "exception.create", "exception.delete", "roster.update")
 MAX_CHANGES = 200
+OPEN_CASES = ("new", "in_progress", "contained")
 
 
 def gather(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
@@ -30,9 +33,37 @@ def gather(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
         "version": SNAPSHOT_VERSION,
         "alerts": _alerts(session, start, end),
         "changes": _changes(session, start, end),
-        "incidents": {"items": [], "source": None},
-        "tasks": {"items": [], "source": None},
+        "incidents": {"items": _open_cases(session), "source": "cases"},
+        "tasks": {"items": _open_tasks(session), "source": "cases"},
     }
+
+
+def _open_cases(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(CaseRow).where(CaseRow.status.in_(OPEN_CASES))
+        .order_by(CaseRow.severity, CaseRow.id).limit(MAX_NOTABLE)
+    ).scalars()
+    return [
+        {"id": r.id, "title": f"case {r.id} [{r.severity}, {r.status.replace('_', ' ')}] "
+                              f"{r.title}" + (f" (assigned to {r.assignee})" if r.assignee else ""),
+         "severity": r.severity, "status": r.status, "assignee": r.assignee}
+        for r in rows
+    ]
+
+
+def _open_tasks(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(CaseTaskRow).join(CaseRow, CaseRow.id == CaseTaskRow.case_id)
+        .where(CaseTaskRow.status == "open", CaseRow.status.in_(OPEN_CASES))
+        .order_by(CaseTaskRow.due_at, CaseTaskRow.id).limit(MAX_NOTABLE)
+    ).scalars()
+    return [
+        {"id": t.id, "case_id": t.case_id,
+         "title": f"case {t.case_id}: {t.title}"
+                  + (f" ({t.assignee})" if t.assignee else "")
+                  + (f", due {t.due_at:%Y-%m-%d %H:%M} UTC" if t.due_at else "")}
+        for t in rows
+    ]
 
 
 def _alerts(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
