@@ -17,7 +17,7 @@ import pytest
 
 from tests.serverfixtures import EXAMPLE_RULES
 from tests.web.liveserver import LiveServer
-from tests.web.seed import ADMIN, VIEWER, WINDOWS_LOG, recent_process_events, unavailable
+from tests.web.seed import ADMIN, ANALYST, VIEWER, WINDOWS_LOG, recent_process_events, unavailable
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -59,6 +59,7 @@ def live(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     server = LiveServer.start(tmp_path_factory.mktemp("site"), EXAMPLE_RULES, ADMIN[1])
     try:
         server.add_user(VIEWER[0], "viewer", VIEWER[1])
+        server.add_user(ANALYST[0], "analyst", ANALYST[1])
         token = server.ingest_token(ADMIN[0])
         server.ingest(token, WINDOWS_LOG.read_bytes(), "winlog-json")
         server.ingest(token, recent_process_events(), "winlog-json")
