@@ -56,3 +56,18 @@ def test_an_unknown_shift_is_an_error(config: str) -> None:
     failed = run("handover", "-c", config, "--shift", "swing")
     assert failed.exit_code == 2
     assert "no shift 'swing' in the roster" in failed.output
+
+
+def test_briefings_in_three_formats(config: str) -> None:
+    daily = run("briefing", "--config", config)
+    assert daily.exit_code == 0, daily.output
+    assert daily.output.startswith("# Daily briefing, ")
+    assert "## Cases\n\n- 0 opened, 0 resolved\n" in daily.output
+    weekly = json.loads(run("briefing", "-c", config, "--kind", "weekly", "--format",
+                            "json").output)
+    assert weekly["kind"] == "weekly"
+    assert weekly["alerts"]["critical"] == 0
+    page = run("briefing", "-c", config, "--format", "html").output
+    assert page.startswith("<!doctype html>")
+    refused = CliRunner().invoke(cli, ["briefing", "-c", config, "--kind", "monthly"])
+    assert refused.exit_code == 2

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, status
@@ -14,6 +14,9 @@ from watchkeeper.api.deps import Offset, RowId, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.search.values import as_utc
+from watchkeeper.shifts.briefing import briefing
+from watchkeeper.shifts.briefing import to_html as briefing_html
+from watchkeeper.shifts.briefing import to_markdown as briefing_markdown
 from watchkeeper.shifts.report import to_html
 from watchkeeper.shifts.service import HandoverFilter, ShiftService
 
@@ -100,3 +103,23 @@ def get_handover(
 @router.post("/handovers/{handover_id}/acknowledge")
 def acknowledge(handover_id: RowId, services: ServicesDep, who: Writer) -> dict[str, Any]:
     return shifts_of(services).acknowledge(handover_id, who.actor)
+
+
+MetricsReader = Annotated[Principal, Depends(allow(Permission.METRICS_READ))]
+
+
+@router.get("/briefing", response_model=None)
+def get_briefing(
+    services: ServicesDep, _: MetricsReader,
+    kind: Literal["daily", "weekly"] = "daily",
+    format: Literal["json", "markdown", "html"] = "json",
+) -> dict[str, Any] | Response:
+    """The day's (or week's) briefing, ending now: alerts, cases, response times,
+    noisiest rules, notable changes (docs/handover.md)."""
+    with services.db.read() as session:
+        content = briefing(session, kind, datetime.now(UTC))
+    if format == "markdown":
+        return PlainTextResponse(briefing_markdown(content), media_type="text/markdown")
+    if format == "html":
+        return HTMLResponse(briefing_html(content))
+    return content

@@ -58,3 +58,31 @@ def handover(config: Path | None, shift: str | None, author: str, out_format: st
         click.echo(orjson.dumps(made).decode())
     else:
         click.echo(made["markdown"], nl=False)
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option("--kind", type=click.Choice(["daily", "weekly"]), default="daily",
+              show_default=True, help="The day or the week that ends now.")
+@click.option("--format", "out_format", type=click.Choice(["markdown", "html", "json"]),
+              default="markdown", show_default=True)
+def briefing(config: Path | None, kind: str, out_format: str) -> None:
+    """Print the daily or weekly briefing: alerts, cases, response times, noisiest rules,
+    notable changes (docs/handover.md)."""
+    from datetime import UTC, datetime
+
+    from watchkeeper.server.stores import open_state_db
+    from watchkeeper.shifts import briefing as made
+
+    db = open_state_db(settings_from(config))
+    try:
+        with db.read() as session:
+            content = made.briefing(session, kind, datetime.now(UTC))
+    finally:
+        db.close()
+    if out_format == "json":
+        click.echo(orjson.dumps(content).decode())
+    elif out_format == "html":
+        click.echo(made.to_html(content), nl=False)
+    else:
+        click.echo(made.to_markdown(content), nl=False)

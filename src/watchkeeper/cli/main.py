@@ -37,7 +37,7 @@ def cli() -> None:
 
 def register() -> None:
     from watchkeeper.cli.admin import audit, search, tokens, users
-    from watchkeeper.cli.handover import handover
+    from watchkeeper.cli.handover import briefing, handover
     from watchkeeper.cli.hunt import hunt
     from watchkeeper.cli.rules import rules
     from watchkeeper.cli.server import import_, init, serve
@@ -45,6 +45,7 @@ def register() -> None:
     for command in (hunt, rules, init, serve, import_, search, users, tokens, audit):
         cli.add_command(command)
     cli.add_command(handover)
+    cli.add_command(briefing)
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ def gather(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
     return {
         "version": SNAPSHOT_VERSION,
         "alerts": _alerts(session, start, end),
-        "changes": _changes(session, start, end),
+        "changes": notable_changes(session, start, end),
         "incidents": {"items": _open_cases(session), "source": "cases"},
         "tasks": {"items": _open_tasks(session), "source": "cases"},
     }
@@ -93,7 +93,7 @@ def _alerts(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
     }
 
 
-def _changes(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def notable_changes(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
     rows = session.execute(
         select(AuditEntry)
         .where(AuditEntry.at >= start, AuditEntry.at < end,
