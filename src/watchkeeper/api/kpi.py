@@ -12,6 +12,7 @@ from watchkeeper.api.deps import ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.kpi import Period, compute
+from watchkeeper.kpi.cases import case_report
 
 router = APIRouter(prefix="/api/v1/kpi", tags=["kpi"])
 Reader = Annotated[Principal, Depends(allow(Permission.METRICS_READ))]
@@ -26,7 +27,9 @@ def kpi(
     level: str | None = None,
 ) -> dict[str, Any]:
     """MTTD, MTTA and MTTR overall, by level and by rule; alerts per day; the noisiest
-    rules and tuning advice, for alerts created in [since, until) (default: 30 days)."""
+    rules and tuning advice, for alerts created in [since, until) (default: 30 days);
+    ``cases``: MTTC and MTTR of the cases opened then, by severity and team."""
     period = Period.of(since, until)
     with services.db.read() as session:
-        return asdict(compute(session, period, level))
+        return {**asdict(compute(session, period, level)),
+                "cases": asdict(case_report(session, period))}

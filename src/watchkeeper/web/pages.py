@@ -38,6 +38,7 @@ from watchkeeper.errors import (
     WatchkeeperError,
 )
 from watchkeeper.kpi import Period, compute
+from watchkeeper.kpi.cases import case_report
 from watchkeeper.kpi.service import MIN_VERDICTS
 from watchkeeper.search.request import SearchRequest, TimeRange
 from watchkeeper.search.service import SearchResult, run_histogram, run_search
@@ -381,7 +382,9 @@ def kpi_page(request: Request, services: ServicesDep, who: MetricsReader, range:
         raise UsageError(f"unknown range {range!r} (known: {', '.join(spans)})")
     now = datetime.now(UTC)
     with services.db.read() as session:
-        report = compute(session, Period.of(now - spans[range], now), level or None)
-    return _page(request, "kpi.html", who, report=report, bars=day_bars(report.volume),
+        period = Period.of(now - spans[range], now)
+        report = compute(session, period, level or None)
+        cases = case_report(session, period)
+    return _page(request, "kpi.html", who, report=report, cases=cases, bars=day_bars(report.volume),
                  chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT, ranges=KPI_RANGES,
                  range=range, levels=LEVELS, min_verdicts=MIN_VERDICTS)
