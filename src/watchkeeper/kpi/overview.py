@@ -59,7 +59,7 @@ def by_week(facts: Sequence[AlertFact], since: datetime, weeks: int) -> list[Wee
     """The facts cut into ``weeks`` seven-day buckets from ``since`` (pure)."""
     buckets: dict[int, list[AlertFact]] = defaultdict(list)
     for fact in facts:
-        n = int((fact.created_at - since) / WEEK)
+        n = (fact.created_at - since) // WEEK
         if 0 <= n < weeks:
             buckets[n].append(fact)
     return [Week(since + n * WEEK, since + (n + 1) * WEEK, timings(buckets[n]))
