@@ -73,6 +73,9 @@ TABLE: dict[tuple[str, str], Entry] = {
         P.ALERTS_TRIAGE, json={"verdict": "benign"}
     ),
     ("POST", "/api/v1/alerts/{alert_id}/reopen"): Entry(P.ALERTS_TRIAGE, json={}),
+    ("POST", "/api/v1/alerts/bulk"): Entry(
+        P.ALERTS_TRIAGE, json={"ids": [1], "action": "acknowledge"}
+    ),
     # cases
     ("GET", "/api/v1/cases"): Entry(P.CASES_READ),
     ("POST", "/api/v1/cases"): Entry(P.CASES_MANAGE, json={"title": "matrix"}),
@@ -145,6 +148,15 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/dead-letters"): Entry(P.DEADLETTERS_READ),
     ("GET", "/kpi"): Entry(P.METRICS_READ),
     ("POST", "/dead-letters/{letter_id}/replay"): Entry(P.DEADLETTERS_REPLAY, form={}),
+    ("GET", "/dashboard"): Entry(P.ALERTS_READ),
+    ("POST", "/alerts/bulk"): Entry(P.ALERTS_TRIAGE, form={"ids": "1", "action": "acknowledge"}),
+    ("GET", "/admin/users"): Entry(P.USERS_MANAGE),
+    ("POST", "/admin/users"): Entry(P.USERS_MANAGE, form={"username": "webmade", "role": "viewer"}),
+    ("POST", "/admin/users/{user_id}/role"): Entry(P.USERS_MANAGE, form={"role": "viewer"}),
+    ("POST", "/admin/users/{user_id}/active"): Entry(P.USERS_MANAGE, form={"active": "yes"}),
+    ("GET", "/admin/tokens"): Entry(P.TOKENS_MANAGE),
+    ("POST", "/admin/tokens"): Entry(P.TOKENS_MANAGE, form={"name": "matrix", "owner_id": "1"}),
+    ("POST", "/admin/tokens/{token_id}/revoke"): Entry(P.TOKENS_MANAGE, form={}),
     ("GET", "/handover"): Entry(P.CASES_READ),
     ("POST", "/handover"): Entry(P.HANDOVERS_WRITE, form={}),
     ("POST", "/handover/{handover_id}/acknowledge"): Entry(P.HANDOVERS_WRITE, form={}),

@@ -93,6 +93,7 @@ def test_public_routes_need_no_credentials(world: World) -> None:
     assert client.get("/login").status_code == 200
     assert client.get("/static/style.css").status_code == 200
     assert client.get("/", follow_redirects=False).headers["location"] == "/alerts"
+    assert client.get("/static/queue.js").status_code == 200
     refused = client.post("/api/v1/auth/login", json={"username": "admin", "password": "no"})
     assert refused.status_code == 401
 

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from watchkeeper.alerts import bulk
 from watchkeeper.alerts.service import AlertFilter
-from watchkeeper.api.deps import Offset, RowId, ServicesDep, allow
-from watchkeeper.auth.principal import Principal
+from watchkeeper.api.deps import MAX_ID, Offset, RowId, ServicesDep, allow
+from watchkeeper.auth.principal import Principal, require
 from watchkeeper.auth.roles import Permission
 from watchkeeper.search.values import as_utc
 
@@ -25,6 +26,13 @@ class Note(BaseModel):
 
 class Closing(Note):
     verdict: Literal["true_positive", "false_positive", "benign"]
+
+
+class Bulk(Note):
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1,
+                                                               max_length=bulk.MAX_IDS)
+    action: Literal["acknowledge", "close", "promote"]
+    verdict: Literal["true_positive", "false_positive", "benign"] | None = None
 
 
 @router.get("")
@@ -70,3 +78,14 @@ def close(alert_id: RowId, body: Closing, services: ServicesDep, who: Triager) -
 @router.post("/{alert_id}/reopen")
 def reopen(alert_id: RowId, body: Note, services: ServicesDep, who: Triager) -> dict[str, Any]:
     return services.alerts.reopen(alert_id, who.actor, body.note)
+
+
+@router.post("/bulk")
+def bulk_triage(body: Bulk, services: ServicesDep, who: Triager) -> dict[str, Any]:
+    """Acknowledge, close (with ``verdict``) or promote into one case (also needs
+    ``cases:manage``) every alert of ``ids``; those that cannot change are skipped, with
+    the reason, and the others still change."""
+    if body.action == "promote":
+        require(who, Permission.CASES_MANAGE)
+    return bulk.triage(services.alerts, services.cases, who.actor, body.ids, body.action,
+                       body.verdict, body.note).as_dict()

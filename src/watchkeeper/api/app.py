@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 
 def create_app(services: Services) -> FastAPI:
+    import watchkeeper.web.admin as admin_pages
+    import watchkeeper.web.bulk as bulk_pages
+    import watchkeeper.web.dashboard as dashboard_pages
     import watchkeeper.web.handover as handover_pages
     import watchkeeper.web.pages as pages
     from watchkeeper.api import (
@@ -53,6 +56,9 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router)
     app.include_router(pages.router)
     app.include_router(handover_pages.router)
+    app.include_router(dashboard_pages.router)
+    app.include_router(admin_pages.router)
+    app.include_router(bulk_pages.router)
     pages.mount_static(app)
 
     @app.exception_handler(WatchkeeperError)

@@ -39,6 +39,7 @@ from watchkeeper.errors import (
 )
 from watchkeeper.kpi import Period, compute
 from watchkeeper.kpi.cases import case_report
+from watchkeeper.kpi.overview import false_alarm_rates
 from watchkeeper.kpi.service import MIN_VERDICTS
 from watchkeeper.search.request import SearchRequest, TimeRange
 from watchkeeper.search.service import SearchResult, run_histogram, run_search
@@ -55,6 +56,8 @@ RANGES = [("1h", "last hour"), ("24h", "last 24 hours"), ("7d", "last 7 days"),
 _SPANS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7),
           "30d": timedelta(days=30)}
 OPEN = ("new", "acknowledged")
+NOISE_SPAN = timedelta(days=30)
+"""The rules page's false-alarm rates: of the alerts created in the last 30 days."""
 
 
 def when(value: datetime | None) -> str:
@@ -142,8 +145,13 @@ MetricsReader = Annotated[Principal, Depends(allow(Permission.METRICS_READ))]
 
 
 @router.get("/")
-def home() -> Response:
-    return RedirectResponse("/alerts", status_code=303)
+def home(request: Request, services: ServicesDep) -> Response:
+    """The dashboard for someone signed in; the queue (and so the sign-in page) otherwise."""
+    try:
+        signed_in = session_of(request, services) is not None
+    except WatchkeeperError:
+        signed_in = False
+    return RedirectResponse("/dashboard" if signed_in else "/alerts", status_code=303)
 
 
 @router.get("/login")
@@ -190,7 +198,8 @@ def alerts_page(
         AlertFilter(status=tuple(statuses), host=host or None, limit=200)
     )
     return _page(request, "alerts.html", who, alerts=alerts, total=total, status=status,
-                 host=host, can_triage=who.can(Permission.ALERTS_TRIAGE))
+                 host=host, can_triage=who.can(Permission.ALERTS_TRIAGE),
+                 can_promote=who.can(Permission.CASES_MANAGE))
 
 
 @router.get("/alerts/{alert_id}")
@@ -233,8 +242,12 @@ def rules_page(request: Request, services: ServicesDep, who: RuleReader) -> HTML
 def _rules_page(request: Request, services: Services, who: Principal,
                 **form: Any) -> HTMLResponse:
     active = services.rules.active
+    now = datetime.now(UTC)
+    with services.db.read() as session:
+        noise = false_alarm_rates(session, Period.of(now - NOISE_SPAN, now))
     return _page(
-        request, "rules.html", who, rules=services.rules.describe(), active=len(active.rules),
+        request, "rules.html", who, rules=services.rules.describe(), noise=noise,
+        noise_days=NOISE_SPAN.days, active=len(active.rules),
         loaded=len(active.loaded), failed=active.failed, exceptions=services.rules.exceptions(),
         can_manage=who.can(Permission.RULES_MANAGE),
         can_except=who.can(Permission.EXCEPTIONS_MANAGE), **form,
