@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from watchkeeper.api.deps import Offset, RowId, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
+from watchkeeper.cases.escalation import SlaWatch
 from watchkeeper.cases.service import NewCase
 from watchkeeper.search.values import as_utc
 
@@ -30,6 +31,11 @@ class CaseIn(BaseModel):
     tags: list[Text] = Field(default_factory=list, max_length=50)
     tlp: str = "amber"
     alert_ids: list[int] = Field(default_factory=list, max_length=1000)
+    template: str | None = Field(None, max_length=100)
+
+
+class PromoteIn(BaseModel):
+    template: str | None = Field(None, max_length=100)
 
 
 class CaseChange(BaseModel):
@@ -81,13 +87,27 @@ def create_case(body: CaseIn, services: ServicesDep, who: Manager) -> dict[str, 
     new = NewCase(title=body.title, severity=body.severity, priority=body.priority,
                   description=body.description, assignee=body.assignee, team=body.team,
                   tags=tuple(body.tags), tlp=body.tlp)
-    return services.cases.create(who.actor, new, tuple(body.alert_ids))
+    return services.cases.create(who.actor, new, tuple(body.alert_ids), body.template,
+                                 keep_severity="severity" in body.model_fields_set)
 
 
 @router.post("/from-alert/{alert_id}", status_code=201)
-def promote(alert_id: RowId, services: ServicesDep, who: Manager) -> dict[str, Any]:
-    """A new case holding one alert (title and severity from it)."""
-    return services.cases.promote(who.actor, alert_id)
+def promote(alert_id: RowId, services: ServicesDep, who: Manager,
+            body: PromoteIn | None = None) -> dict[str, Any]:
+    """A new case holding one alert (title and severity from it), optionally from a template."""
+    return services.cases.promote(who.actor, alert_id, body.template if body else None)
+
+
+@router.get("/templates")
+def templates(services: ServicesDep, _: Reader) -> dict[str, Any]:
+    return {"templates": [t.as_dict() for t in services.cases.templates.all()]}
+
+
+@router.get("/sla")
+def sla(services: ServicesDep, _: Reader) -> dict[str, Any]:
+    """Open cases with an SLA breached or at risk, most urgent first."""
+    watch = SlaWatch(services.cases, services.settings.cases.sla_escalate_to)
+    return {"cases": watch.overdue(datetime.now(UTC))}
 
 
 @router.get("/{case_id}")
