@@ -67,7 +67,7 @@ def test_bad_templates_are_reported_with_file_template_and_field(tmp_path: Path)
         "template 'bad': tasks[3].task: expected a mapping with title, role and sla_hours",
     ]
     assert str(caught.value).startswith("mine.yml: template 'bad': colour: unknown field; ")
-    with pytest.raises(TemplateError, match="mine.yml: not YAML"):
+    with pytest.raises(TemplateError, match=r"mine\.yml: not YAML"):
         parse_templates("a: [", "mine.yml")
     with pytest.raises(TemplateError, match="expected a mapping of template names"):
         parse_templates("- a\n", "mine.yml")
