@@ -89,6 +89,9 @@ TABLE: dict[tuple[str, str], Entry] = {
     ),
     ("POST", "/api/v1/cases/{case_id}/comments"): Entry(P.CASES_MANAGE, json={"body": "matrix"}),
     ("GET", "/api/v1/cases/{case_id}/timeline"): Entry(P.CASES_READ),
+    ("PUT", "/api/v1/cases/{case_id}/review"): Entry(
+        P.CASES_MANAGE, json={"what_happened": "matrix"}),
+    ("GET", "/api/v1/cases/{case_id}/report"): Entry(P.CASES_READ, query={"format": "html"}),
     # rules and exceptions
     ("GET", "/api/v1/rules"): Entry(P.RULES_READ),
     ("PATCH", "/api/v1/rules/{rule_id}"): Entry(P.RULES_MANAGE, json={"enabled": True}),

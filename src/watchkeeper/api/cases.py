@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from watchkeeper.api.deps import Offset, RowId, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.cases.escalation import SlaWatch
+from watchkeeper.cases.report import to_html, to_markdown
+from watchkeeper.cases.review import ActionItem, Review, set_review
 from watchkeeper.cases.service import NewCase
 from watchkeeper.search.values import as_utc
 
@@ -62,6 +65,18 @@ class TaskIn(BaseModel):
 
 class TaskState(BaseModel):
     status: str
+
+
+class ActionItemIn(BaseModel):
+    title: Text
+    assignee: str | None = Field(None, max_length=200)
+
+
+class ReviewIn(BaseModel):
+    what_happened: str = Field("", max_length=20_000)
+    what_worked: str = Field("", max_length=20_000)
+    what_to_change: str = Field("", max_length=20_000)
+    action_items: list[ActionItemIn] = Field(default_factory=list, max_length=100)
 
 
 class CommentIn(BaseModel):
@@ -152,3 +167,24 @@ def comment(
 @router.get("/{case_id}/timeline")
 def timeline(case_id: RowId, services: ServicesDep, _: Reader) -> dict[str, Any]:
     return {"timeline": services.cases.timeline(case_id)}
+
+
+@router.put("/{case_id}/review")
+def review(case_id: RowId, body: ReviewIn, services: ServicesDep, who: Manager) -> dict[str, Any]:
+    """The post-incident review (409 unless resolved or closed); new action items become
+    tasks."""
+    items = tuple(ActionItem(i.title, i.assignee) for i in body.action_items)
+    return set_review(services.cases, who.actor, case_id,
+                      Review(body.what_happened, body.what_worked, body.what_to_change, items))
+
+
+@router.get("/{case_id}/report")
+def report(
+    case_id: RowId, services: ServicesDep, _: Reader,
+    format: Annotated[Literal["markdown", "html"], Query()] = "markdown",
+) -> Response:
+    """The post-mortem report: Markdown, or a self-contained HTML page."""
+    case, timeline = services.cases.get(case_id), services.cases.timeline(case_id)
+    if format == "html":
+        return HTMLResponse(to_html(case, timeline))
+    return PlainTextResponse(to_markdown(case, timeline), media_type="text/markdown")
