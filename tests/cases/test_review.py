@@ -91,3 +91,17 @@ def test_review_and_report_over_the_api(api: Api) -> None:
     assert page.text.startswith("<!doctype html>")
     bad = api.client.get(f"{url}/report", headers=viewer, params={"format": "pdf"})
     assert bad.status_code == 422
+
+
+def test_the_review_on_the_case_page(api: Api) -> None:
+    cases = api.services.cases
+    made = cases.create("system", NewCase(title="Phish"))
+    cases.update("system", made["id"], {"status": "resolved"})
+    set_review(cases, "system", made["id"], REVIEW)
+    api.login("viewer")
+    page = api.client.get(f"/cases/{made['id']}").text
+    assert "Post-incident review" in page
+    assert "Phish &lt;b&gt;clicked&lt;/b&gt;" in page
+    assert f'href="/api/v1/cases/{made["id"]}/report?format=html"' in page
+    report = api.client.get(f"/api/v1/cases/{made['id']}/report", params={"format": "html"})
+    assert report.status_code == 200, "the link works with the page's session"

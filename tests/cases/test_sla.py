@@ -150,3 +150,18 @@ def test_sla_and_notifications_over_the_api(api: Api) -> None:
     assert [(n["case_id"], n["kind"]) for n in mine["notifications"]] == [
         (made["id"], "sla.acknowledge.breached")]
     assert api.client.get("/api/v1/notifications", headers=analyst).json()["notifications"] == []
+
+
+def test_sla_state_on_the_pages(api: Api) -> None:
+    made = api.services.cases.create("system", NewCase(title="Late one", severity="critical"))
+    with api.services.db.session() as session:
+        row = session.get(CaseRow, made["id"])
+        assert row is not None
+        row.created_at = datetime.now(UTC) - timedelta(hours=3, minutes=30)
+    api.login("viewer")
+    listed = api.client.get("/cases").text
+    assert 'data-sla="acknowledge:breached"' in listed
+    assert 'data-sla="contain:at_risk"' in listed
+    page = api.client.get(f"/cases/{made['id']}").text
+    assert 'data-sla="acknowledge:breached"' in page
+    assert 'data-sla="resolve:on_track"' in page
