@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -104,6 +104,43 @@ class AlertSettings(BaseModel):
     """How long a group stays open for new matches (counted into the same alert)."""
 
 
+SLA_SEVERITIES = ("low", "medium", "high", "critical")
+DEFAULT_ACKNOWLEDGE = {"critical": 15, "high": 30, "medium": 240, "low": 1440}
+DEFAULT_CONTAIN = {"critical": 240, "high": 720, "medium": 2880, "low": 7200}
+DEFAULT_RESOLVE = {"critical": 1440, "high": 4320, "medium": 10080, "low": 20160}
+
+
+class CaseSettings(BaseModel):
+    templates: Path | None = None
+    """A YAML file of case templates that adds to or replaces the built-in ones by name."""
+    sla_acknowledge_minutes: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_ACKNOWLEDGE))
+    """Minutes per severity from opening a case to its first move out of *new*."""
+    sla_contain_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_CONTAIN))
+    """Minutes per severity from opening a case to *contained* (or *resolved*)."""
+    sla_resolve_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RESOLVE))
+    """Minutes per severity from opening a case to *resolved*."""
+    sla_escalate_to: str = "responder"
+    """The role notified when a case first breaches an SLA."""
+    sla_check_interval_s: float = Field(60.0, gt=0)
+    """How often the server looks for SLA breaches."""
+
+    @field_validator("sla_acknowledge_minutes", "sla_contain_minutes", "sla_resolve_minutes")
+    @classmethod
+    def _per_severity(cls, value: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        unknown = sorted(set(value) - set(SLA_SEVERITIES))
+        if unknown:
+            raise ValueError(f"unknown severity {', '.join(unknown)} "
+                             f"(known: {', '.join(SLA_SEVERITIES)})")
+        bad = sorted(name for name, minutes in value.items() if minutes < 1)
+        if bad:
+            raise ValueError(f"minutes must be at least 1 (not for {', '.join(bad)})")
+        defaults = {"sla_acknowledge_minutes": DEFAULT_ACKNOWLEDGE,
+                    "sla_contain_minutes": DEFAULT_CONTAIN,
+                    "sla_resolve_minutes": DEFAULT_RESOLVE}[info.field_name or ""]
+        return {**defaults, **value}
+
+
 class Settings(BaseSettings):
     """Everything ``serve`` needs; see ``docs/configuration.md``."""
 
@@ -127,6 +164,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    cases: CaseSettings = Field(default_factory=CaseSettings)
 
     @field_validator("log_level")
     @classmethod

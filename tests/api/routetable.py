@@ -80,6 +80,9 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/cases"): Entry(P.CASES_READ),
     ("POST", "/api/v1/cases"): Entry(P.CASES_MANAGE, json={"title": "matrix"}),
     ("POST", "/api/v1/cases/from-alert/{alert_id}"): Entry(P.CASES_MANAGE),
+    ("GET", "/api/v1/cases/templates"): Entry(P.CASES_READ),
+    ("GET", "/api/v1/cases/sla"): Entry(P.CASES_READ),
+    ("GET", "/api/v1/notifications"): Entry(P.CASES_READ),
     ("GET", "/api/v1/cases/{case_id}"): Entry(P.CASES_READ),
     ("PATCH", "/api/v1/cases/{case_id}"): Entry(P.CASES_MANAGE, json={"assignee": "matrix"}),
     ("POST", "/api/v1/cases/{case_id}/alerts"): Entry(P.CASES_MANAGE, json={"alert_ids": [1]}),
@@ -89,6 +92,9 @@ TABLE: dict[tuple[str, str], Entry] = {
     ),
     ("POST", "/api/v1/cases/{case_id}/comments"): Entry(P.CASES_MANAGE, json={"body": "matrix"}),
     ("GET", "/api/v1/cases/{case_id}/timeline"): Entry(P.CASES_READ),
+    ("PUT", "/api/v1/cases/{case_id}/review"): Entry(
+        P.CASES_MANAGE, json={"what_happened": "matrix"}),
+    ("GET", "/api/v1/cases/{case_id}/report"): Entry(P.CASES_READ, query={"format": "html"}),
     # rules and exceptions
     ("GET", "/api/v1/rules"): Entry(P.RULES_READ),
     ("PATCH", "/api/v1/rules/{rule_id}"): Entry(P.RULES_MANAGE, json={"enabled": True}),

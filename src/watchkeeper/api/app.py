@@ -37,6 +37,7 @@ def create_app(services: Services) -> FastAPI:
         events,
         ingest,
         kpi,
+        notifications,
         rules,
         shifts,
     )
@@ -52,7 +53,7 @@ def create_app(services: Services) -> FastAPI:
     limit = min(OTHER_BODY_BYTES, services.settings.http.max_body_bytes)
     app.add_middleware(BodyLimit, limit=limit)
     for module in (auth, alerts, cases, kpi, shifts, rules, assets, deadletters, events, ingest,
-                   audit):
+                   audit, notifications):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.include_router(handover_pages.router)

@@ -32,6 +32,12 @@ class CaseRow(Base):
     contained_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    """The first move out of *new*: where the time-to-acknowledge SLA stops."""
+    template: Mapped[str | None] = mapped_column(String(100))
+    """The case template it was opened from, if any."""
+    review: Mapped[dict[str, Any] | None]
+    """The post-incident review (what happened, what worked, what to change, actions)."""
 
 
 class CaseAlertRow(Base):
@@ -53,6 +59,8 @@ class CaseTaskRow(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(500))
     assignee: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    """Who should do it when nobody is assigned: a role or a team (from a template)."""
     due_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_by: Mapped[str] = mapped_column(String(200))

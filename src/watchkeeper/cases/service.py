@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,6 +21,9 @@ from watchkeeper.audit.model import AuditEntry
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.auth.model import UserRow
 from watchkeeper.cases.model import CaseAlertRow, CaseCommentRow, CaseRow, CaseTaskRow
+from watchkeeper.cases.sla import SlaPolicy, sla_states
+from watchkeeper.cases.templates import CaseTemplate, TemplateBook, load_templates
+from watchkeeper.config import CaseSettings
 from watchkeeper.errors import ConflictError, NotFoundError, UsageError
 from watchkeeper.state.db import StateDB
 
@@ -72,16 +75,35 @@ def case_dict(row: CaseRow, alert_ids: list[int] | None = None) -> dict[str, Any
         "created_by": row.created_by, "created_at": row.created_at,
         "updated_at": row.updated_at, "contained_at": row.contained_at,
         "resolved_at": row.resolved_at, "closed_at": row.closed_at,
+        "acknowledged_at": row.acknowledged_at, "template": row.template,
     }
     if alert_ids is not None:
         found["alert_ids"] = alert_ids
     return found
 
 
+def with_template(new: NewCase, template: CaseTemplate, keep_severity: bool) -> NewCase:
+    """``new`` filled from ``template``: its severity (unless ``keep_severity``), its tags
+    added, its description when ``new`` has none."""
+    return NewCase(
+        title=new.title, severity=new.severity if keep_severity else template.severity,
+        priority=new.priority, description=new.description or template.description,
+        assignee=new.assignee, team=new.team,
+        tags=tuple(dict.fromkeys((*template.tags, *new.tags))), tlp=new.tlp)
+
+
 class CaseService:
-    def __init__(self, db: StateDB, audit: AuditLog) -> None:
+    def __init__(self, db: StateDB, audit: AuditLog, templates: TemplateBook | None = None,
+                 sla: SlaPolicy | None = None) -> None:
         self.db = db
         self.audit = audit
+        self.templates = templates if templates is not None else load_templates()
+        self.sla = sla if sla is not None else SlaPolicy.from_settings(CaseSettings())
+
+    def with_sla(self, case: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+        """``case`` with its SLA states at ``now`` (default: the current time)."""
+        states = sla_states(case, self.sla, now or datetime.now(UTC))
+        return {**case, "sla": [state.as_dict() for state in states]}
 
     # reading -------------------------------------------------------------------------------
 
@@ -102,7 +124,7 @@ class CaseService:
             rows = session.execute(
                 query.order_by(CaseRow.updated_at.desc(), CaseRow.id.desc())
                 .limit(limit).offset(offset)).scalars().all()
-            return [case_dict(row) for row in rows], int(total)
+            return [self.with_sla(case_dict(row)) for row in rows], int(total)
 
     def get(self, case_id: int) -> dict[str, Any]:
         with self.db.read() as session:
@@ -114,7 +136,8 @@ class CaseService:
                 .order_by(CaseCommentRow.id)).scalars().all()
             alerts = _alerts(session, case_id)
             return {
-                **case_dict(row, [a.id for a in alerts]),
+                **self.with_sla(case_dict(row, [a.id for a in alerts])),
+                "review": row.review,
                 "alerts": [alert_dict(a) for a in alerts],
                 "tasks": [_task_dict(t) for t in tasks],
                 "comments": [_comment_dict(c) for c in comments],
@@ -155,7 +178,13 @@ class CaseService:
 
     # changing ------------------------------------------------------------------------------
 
-    def create(self, actor: str, new: NewCase, alert_ids: tuple[int, ...] = ()) -> dict[str, Any]:
+    def create(self, actor: str, new: NewCase, alert_ids: tuple[int, ...] = (),
+               template: str | None = None, keep_severity: bool = True) -> dict[str, Any]:
+        """A new case; with a ``template``, its severity (unless ``keep_severity``), tags and
+        tasks, each task due its SLA hours after now."""
+        found = None if template is None else self.templates.get(template)
+        if found is not None:
+            new = with_template(new, found, keep_severity)
         new.check()
         now = datetime.now(UTC)
         with self.db.session() as session:
@@ -163,16 +192,27 @@ class CaseService:
                 title=new.title.strip(), description=new.description, severity=new.severity,
                 priority=new.priority or PRIORITY_OF[new.severity], status="new",
                 assignee=new.assignee, team=new.team, tags=list(new.tags), tlp=new.tlp,
-                created_by=actor, created_at=now, updated_at=now)
+                created_by=actor, created_at=now, updated_at=now, template=template)
             session.add(row)
             session.flush()
             self._link(session, row.id, alert_ids, actor)
+            tasks = [CaseTaskRow(case_id=row.id, title=task.title, role=task.role,
+                                 due_at=now + timedelta(hours=task.sla_hours), status="open",
+                                 created_by=actor, created_at=now)
+                     for task in (found.tasks if found is not None else ())]
+            session.add_all(tasks)
+            session.flush()
             after = case_dict(row, list(alert_ids))
-            self.audit.append(session, actor, "case.create", "case", row.id, None, _audited(after))
+            self.audit.append(session, actor, "case.create", "case", row.id, None,
+                              {**_audited(after), "template": template})
+            for task_row in tasks:
+                self.audit.append(session, actor, "case.add_task", "case", row.id, None,
+                                  _task_dict(task_row))
             return after
 
-    def promote(self, actor: str, alert_id: int) -> dict[str, Any]:
-        """A new case from one alert: its rule's title, its level as severity."""
+    def promote(self, actor: str, alert_id: int, template: str | None = None) -> dict[str, Any]:
+        """A new case from one alert: its rule's title, its level as severity; with a
+        ``template``, the template's severity unless the alert's is higher."""
         with self.db.read() as session:
             alert = session.get(AlertRow, alert_id)
             if alert is None:
@@ -180,6 +220,11 @@ class CaseService:
             host = alert.entities.get("host") or alert.host
             title = f"{alert.rule_title} on {host}" if host else alert.rule_title
             severity = SEVERITY_OF_LEVEL.get(alert.level, "medium")
+        if template is not None:
+            wanted = self.templates.get(template).severity
+            keep = SEVERITIES.index(severity) > SEVERITIES.index(wanted)
+            return self.create(actor, NewCase(title=title, severity=severity), (alert_id,),
+                               template, keep_severity=keep)
         return self.create(actor, NewCase(title=title, severity=severity), (alert_id,))
 
     def add_alerts(self, actor: str, case_id: int, alert_ids: tuple[int, ...]) -> dict[str, Any]:
@@ -211,6 +256,8 @@ class CaseService:
                     raise ConflictError(
                         f"case {case_id} is {row.status}: it may go to "
                         f"{', '.join(NEXT[row.status])}, not {status}")
+                if row.status == "new" and row.acknowledged_at is None:
+                    row.acknowledged_at = now
                 row.status = status
                 if status == "contained" and row.contained_at is None:
                     row.contained_at = now
@@ -326,7 +373,8 @@ def _alerts(session: Session, case_id: int) -> list[AlertRow]:
 
 def _task_dict(task: CaseTaskRow) -> dict[str, Any]:
     return {"id": task.id, "case_id": task.case_id, "title": task.title,
-            "assignee": task.assignee, "due_at": task.due_at, "status": task.status,
+            "assignee": task.assignee, "role": task.role, "due_at": task.due_at,
+            "status": task.status,
             "created_by": task.created_by, "created_at": task.created_at,
             "done_at": task.done_at}
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import uvicorn
 
 from watchkeeper.api.app import create_app
+from watchkeeper.cases.escalation import SlaWatch
 from watchkeeper.config import Settings
 from watchkeeper.errors import UsageError
 from watchkeeper.ingest.syslog import BoundPorts, SyslogServer, server_tls_context
@@ -97,6 +98,8 @@ class Server:
                 asyncio.create_task(self._every(self.settings.retention.interval_minutes * 60,
                                                 self._retention)),
                 asyncio.create_task(self._every(COMPACT_EVERY_S, self._compact)),
+                asyncio.create_task(self._every(self.settings.cases.sla_check_interval_s,
+                                                self._check_slas)),
                 asyncio.create_task(self._announce(ports)),
             ]
             await self.http.serve()
@@ -163,6 +166,12 @@ class Server:
 
     async def _compact(self) -> None:
         await asyncio.to_thread(self.services.store.compact)
+
+    async def _check_slas(self) -> None:
+        watch = SlaWatch(self.services.cases, self.settings.cases.sla_escalate_to)
+        made = await asyncio.to_thread(watch.check_slas, datetime.now(UTC))
+        if made:
+            log.info("SLA breaches escalated", extra={"notifications": len(made)})
 
 
 class _HttpServer(uvicorn.Server):

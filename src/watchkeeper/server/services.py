@@ -18,6 +18,8 @@ from watchkeeper.audit.service import AuditLog
 from watchkeeper.auth.service import AuthService
 from watchkeeper.auth.sessions import SessionSettings
 from watchkeeper.cases.service import CaseService
+from watchkeeper.cases.sla import SlaPolicy
+from watchkeeper.cases.templates import load_templates
 from watchkeeper.config import Settings
 from watchkeeper.deadletters.service import DeadLetters
 from watchkeeper.errors import UsageError
@@ -142,7 +144,8 @@ class Services:
                 db, audit, sessions=SessionSettings(secure_cookie=settings.cookies_secure)
             ),
             alerts=AlertService(db, audit),
-            cases=CaseService(db, audit),
+            cases=CaseService(db, audit, load_templates(settings.cases.templates),
+                              SlaPolicy.from_settings(settings.cases)),
             rules=rules,
             assets=assets,
             dead_letters=dead_letters,
