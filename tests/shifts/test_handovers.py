@@ -196,3 +196,17 @@ def test_open_cases_and_their_tasks_are_handed_over(
     assert "Ransomware on host-1" in markdown
     assert "Collect memory" not in markdown, "done tasks are not handed over"
     assert "Old phishing" not in markdown, "resolved cases are not handed over"
+
+
+def test_slas_breached_or_due_soon_are_handed_over(
+    state_db: StateDB, clock: Clock, shifts: ShiftService
+) -> None:
+    cases = CaseService(state_db, AuditLog(state_db))
+    case = cases.create("ann", NewCase(title="Ransomware", severity="critical"))
+    later = ShiftService(state_db, AuditLog(state_db), sla=shifts.sla,
+                         clock=lambda: datetime.now(UTC) + timedelta(minutes=20))
+    items = later.generate("nick")["content"]["slas"]["items"]
+    kinds = [(i["case_id"], i["kind"], i["state"]) for i in items]
+    assert (case["id"], "acknowledge", "breached") in kinds, "15 minutes for a critical case"
+    assert all(i["state"] in ("breached", "at_risk") for i in items)
+    assert "time to acknowledge breached" in later.generate("nick")["markdown"]

@@ -42,6 +42,10 @@ From 2026-11-23 20:00 UTC to 2026-11-24 07:30 UTC, written by nick; on shift: ni
 
 None recorded.
 
+## SLAs breached or due soon
+
+None recorded.
+
 ## Pending approvals and tasks
 
 None recorded.

@@ -31,7 +31,7 @@ RosterManager = Annotated[Principal, Depends(allow(Permission.SHIFTS_MANAGE))]
 
 def shifts_of(services: Services) -> ShiftService:
     """The shift service over the server's state database and audit log (cheap to make)."""
-    return ShiftService(services.db, services.audit)
+    return ShiftService(services.db, services.audit, sla=services.cases.sla)
 
 
 class ShiftIn(BaseModel):

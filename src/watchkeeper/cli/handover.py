@@ -27,15 +27,17 @@ def handover(config: Path | None, shift: str | None, author: str, out_format: st
              listing: bool, limit: int) -> None:
     """Generate, store and print a shift handover (docs/handover.md)."""
     from watchkeeper.audit.service import AuditLog
+    from watchkeeper.cases.sla import SlaPolicy
     from watchkeeper.errors import UsageError
     from watchkeeper.server.stores import open_state_db
     from watchkeeper.shifts.service import HandoverFilter, ShiftService
 
     if not author.strip():
         raise UsageError("--author must name someone")
-    db = open_state_db(settings_from(config))
+    settings = settings_from(config)
+    db = open_state_db(settings)
     try:
-        shifts = ShiftService(db, AuditLog(db))
+        shifts = ShiftService(db, AuditLog(db), sla=SlaPolicy.from_settings(settings.cases))
         if listing:
             found, total = shifts.list(HandoverFilter(limit=limit))
         else:

@@ -46,6 +46,7 @@ def sections(content: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ("High and critical alerts in the period", notable),
         ("Notable changes", changes),
         ("Open incidents", _titles(content.get("incidents", {}))),
+        ("SLAs breached or due soon", _titles(content.get("slas", {}))),
         ("Pending approvals and tasks", _titles(content.get("tasks", {}))),
     ]
 

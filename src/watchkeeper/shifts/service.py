@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from watchkeeper.audit.chain import as_stored
 from watchkeeper.audit.service import AuditLog
+from watchkeeper.cases.sla import SlaPolicy
+from watchkeeper.config import CaseSettings
 from watchkeeper.errors import ConflictError, NotFoundError, UsageError
 from watchkeeper.shifts.model import HandoverRow, ShiftRow
 from watchkeeper.shifts.report import to_markdown
@@ -74,11 +76,14 @@ class ShiftService:
     """The roster, and the handovers written against it."""
 
     def __init__(
-        self, db: StateDB, audit: AuditLog, *, clock: Callable[[], datetime] = utcnow
+        self, db: StateDB, audit: AuditLog, *, clock: Callable[[], datetime] = utcnow,
+        sla: SlaPolicy | None = None,
     ) -> None:
         self.db = db
         self.audit = audit
         self.clock = clock
+        self.sla = sla if sla is not None else SlaPolicy.from_settings(CaseSettings())
+        """The SLA times the handover checks open cases against."""
 
     def roster(self) -> list[Shift]:
         with self.db.read() as session:
@@ -117,7 +122,7 @@ class ShiftService:
             ).scalar_one_or_none()
             if last is not None and last.period_end < now:
                 begin = last.period_end
-            content = gather(session, begin, now)
+            content = gather(session, begin, now, self.sla)
             content = {"shift": name, "members": members, "author": author,
                        "period": {"start": begin, "end": now}, **content}
             row = HandoverRow(shift=name, period_start=begin, period_end=now, author=author,

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from watchkeeper.alerts.model import AlertRow
 from watchkeeper.audit.model import AuditEntry
 from watchkeeper.cases.model import CaseRow, CaseTaskRow
+from watchkeeper.cases.service import case_dict
+from watchkeeper.cases.sla import AT_RISK, BREACHED, SlaPolicy, sla_states
 
 SNAPSHOT_VERSION = 1
 NOTABLE_LEVELS = ("critical", "high")
@@ -27,15 +29,33 @@ MAX_CHANGES = 200
 OPEN_CASES = ("new", "in_progress", "contained")
 
 
-def gather(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
-    """Every section of a handover covering ``[start, end)``."""
+def gather(session: Session, start: datetime, end: datetime,
+           sla: SlaPolicy | None = None) -> dict[str, Any]:
+    """Every section of a handover covering ``[start, end)``; with ``sla``, the open cases
+    whose SLAs are breached or about to be at ``end``."""
     return {
         "version": SNAPSHOT_VERSION,
         "alerts": _alerts(session, start, end),
         "changes": notable_changes(session, start, end),
         "incidents": {"items": _open_cases(session), "source": "cases"},
         "tasks": {"items": _open_tasks(session), "source": "cases"},
+        "slas": {"items": _urgent_slas(session, sla, end) if sla else [], "source": "cases"},
     }
+
+
+def _urgent_slas(session: Session, sla: SlaPolicy, now: datetime) -> list[dict[str, Any]]:
+    found = []
+    for row in session.execute(select(CaseRow).where(CaseRow.status.in_(OPEN_CASES))
+                               .order_by(CaseRow.id).limit(MAX_NOTABLE)).scalars():
+        for state in sla_states(case_dict(row), sla, now):
+            if state.state in (BREACHED, AT_RISK):
+                word = "breached" if state.state == BREACHED else "due soon"
+                found.append({
+                    "case_id": row.id, "kind": state.kind, "state": state.state,
+                    "due_at": state.due_at,
+                    "title": f"case {row.id} [{row.severity}] {row.title}: time to "
+                             f"{state.kind} {word} ({state.due_at:%Y-%m-%d %H:%M} UTC)"})
+    return sorted(found, key=lambda item: (item["due_at"], item["case_id"]))
 
 
 def _open_cases(session: Session) -> list[dict[str, Any]]:
