@@ -104,6 +104,17 @@ class AlertSettings(BaseModel):
     """How long a group stays open for new matches (counted into the same alert)."""
 
 
+class CaseSettings(BaseModel):
+    evidence_max_bytes: int = Field(50 << 20, ge=1)
+    """Largest evidence file a case accepts; bigger uploads get 413."""
+    grouping: bool = True
+    """Group related open alerts into cases on a schedule."""
+    grouping_window_s: int = Field(3600, ge=1, le=30 * 86400)
+    """Alerts sharing an entity this close in time belong to one incident."""
+    grouping_interval_s: float = Field(60.0, gt=0)
+    """How often the grouping runs."""
+
+
 class Settings(BaseSettings):
     """Everything ``serve`` needs; see ``docs/configuration.md``."""
 
@@ -127,6 +138,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    cases: CaseSettings = Field(default_factory=CaseSettings)
 
     @field_validator("log_level")
     @classmethod
