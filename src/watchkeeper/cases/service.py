@@ -8,6 +8,7 @@ also where the timeline finds status changes and who made them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -82,6 +83,9 @@ class CaseService:
     def __init__(self, db: StateDB, audit: AuditLog) -> None:
         self.db = db
         self.audit = audit
+        self.link_hooks: list[Callable[[Session, int], None]] = []
+        """Called with the session and the case id after alerts join a case, in the same
+        transaction (observables are refreshed this way)."""
 
     # reading -------------------------------------------------------------------------------
 
@@ -302,6 +306,9 @@ class CaseService:
             session.add(CaseAlertRow(alert_id=alert_id, case_id=case_id, added_by=actor,
                                      added_at=datetime.now(UTC)))
         session.flush()
+        if alert_ids:
+            for hook in self.link_hooks:
+                hook(session, case_id)
 
 
 def _known(what: str, value: str, allowed: tuple[str, ...]) -> str:
