@@ -11,10 +11,12 @@ import polars as pl
 import pytest
 
 from tests.alerts.helpers import T0, make_rule, matches
+from tests.serverfixtures import ROOT, Api
 from watchkeeper.alerts.service import AlertFilter, AlertService
 from watchkeeper.alerts.writer import AlertWriter, Grouping
 from watchkeeper.assets.service import AssetService
 from watchkeeper.audit.service import AuditLog
+from watchkeeper.cases.grouping import RANK
 from watchkeeper.cases.observables import AlertFacts, ObservableService, extract, normalize
 from watchkeeper.cases.service import CaseService, NewCase
 from watchkeeper.errors import ConflictError, UsageError
@@ -22,6 +24,7 @@ from watchkeeper.state.db import StateDB
 from watchkeeper.store.base import EventStore
 
 SHA256 = "A" * 64
+WINDOWS = (ROOT / "examples" / "logs" / "windows" / "sysmon-and-security.jsonl").read_bytes()
 
 
 class FakeStore:
@@ -138,3 +141,28 @@ def test_an_observable_added_by_hand(
     with pytest.raises(UsageError):
         observables.add("alice", case["id"], "hash", "1234")
     assert [o["value"] for o in observables.list(case["id"])] == ["ws1", "192.0.2.7"]
+
+
+def test_observables_and_kill_chain_over_the_api(api: Api) -> None:
+    api.ingest(WINDOWS, "winlog-json")
+    analyst, viewer = api.bearer("analyst"), api.bearer("viewer")
+    alerts = api.client.get("/api/v1/alerts", headers=viewer).json()["alerts"]
+    case = api.client.post(f"/api/v1/cases/from-alert/{alerts[0]['id']}",
+                           headers=analyst).json()
+    url = f"/api/v1/cases/{case['id']}/observables"
+    listed = api.client.get(url, headers=viewer).json()["observables"]
+    host = alerts[0]["entities"]["host"].lower()
+    assert ("host", host) in {(o["kind"], o["value"]) for o in listed}
+    assert all(o["alert_ids"] == [alerts[0]["id"]] for o in listed)
+    bad = api.client.post(url, headers=analyst, json={"kind": "ip", "value": "999.1.1.1"})
+    assert bad.status_code == 400
+    assert "not an IP address" in bad.json()["message"]
+    made = api.client.post(url, headers=analyst, json={"kind": "hash", "value": SHA256})
+    assert made.status_code == 201
+    assert made.json()["value"] == "a" * 64
+    assert api.client.post(url, headers=viewer,
+                           json={"kind": "user", "value": "x"}).status_code == 403
+    chain = api.client.get(f"/api/v1/cases/{case['id']}/killchain", headers=viewer).json()
+    assert [step["tactic"] for step in chain["tactics"]] == sorted(
+        alerts[0]["tactics"], key=lambda t: RANK.get(t, len(RANK)))
+    assert api.client.get("/api/v1/cases/999/killchain", headers=viewer).status_code == 404
