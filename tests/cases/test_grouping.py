@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.alerts.helpers import T0
+from tests.serverfixtures import ROOT, Api
 from watchkeeper.alerts.model import AlertRow
+from watchkeeper.api.case_evidence import grouping_of
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.cases.grouping import GroupAlert, GroupingService, cluster, killchain
 from watchkeeper.cases.model import CaseRow
@@ -17,6 +19,7 @@ from watchkeeper.cases.service import CaseService, NewCase
 from watchkeeper.state.db import StateDB
 
 HOUR = timedelta(hours=1)
+WINDOWS = (ROOT / "examples" / "logs" / "windows" / "sysmon-and-security.jsonl").read_bytes()
 
 
 def at(minutes: float) -> datetime:
@@ -139,3 +142,28 @@ def test_the_window_is_configurable(window_s: int) -> None:
     alerts = [alert(1, 0, host="ws1"), alert(2, 30, host="ws1")]
     expected = [(1, 2)] if window_s >= 1800 else []
     assert [c.alert_ids for c in cluster(alerts, timedelta(seconds=window_s))] == expected
+
+
+def test_ingested_alerts_become_one_incident(api: Api) -> None:
+    api.ingest(WINDOWS, "winlog-json")
+    alerts = api.client.get("/api/v1/alerts", headers=api.bearer("viewer")).json()["alerts"]
+    assert len(alerts) == 3
+    alerts.sort(key=lambda a: a["first_seen"])
+    # all three share the user alice, the first two also a host; the last comes 75
+    # minutes after the second
+    now = datetime.fromisoformat(alerts[-1]["last_seen"])
+    grouping = grouping_of(api.services)
+    done = grouping.group_open_alerts(now)
+    first_two = tuple(sorted(a["id"] for a in alerts[:2]))
+    assert [(d["created"], d["alert_ids"]) for d in done] == [(True, first_two)]
+    case_id = done[0]["case_id"]
+    case = api.client.get(f"/api/v1/cases/{case_id}", headers=api.bearer("viewer")).json()
+    assert case["title"] == "Multi-stage activity on ws-fin-07.corp.example"
+    assert case["created_by"] == "system"
+    chain = api.client.get(f"/api/v1/cases/{case_id}/killchain",
+                           headers=api.bearer("viewer")).json()["tactics"]
+    assert [s["tactic"] for s in chain] == case["tags"]
+    observed = api.client.get(f"/api/v1/cases/{case_id}/observables",
+                              headers=api.bearer("viewer")).json()["observables"]
+    assert ("user", "alice") in {(o["kind"], o["value"]) for o in observed}
+    assert grouping.group_open_alerts(now) == []
