@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.cases.evidence_model import CaseEvidenceRow
@@ -139,8 +140,8 @@ class EvidenceService:
         return found, path
 
 
-def _case(session: Any, case_id: int) -> CaseRow:
-    row: CaseRow | None = session.get(CaseRow, case_id)
+def _case(session: Session, case_id: int) -> CaseRow:
+    row = session.get(CaseRow, case_id)
     if row is None:
         raise NotFoundError(f"no case {case_id}")
     return row
