@@ -120,6 +120,14 @@ class CaseSettings(BaseModel):
     """Minutes per severity from opening a case to *contained* (or *resolved*)."""
     sla_resolve_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RESOLVE))
     """Minutes per severity from opening a case to *resolved*."""
+    evidence_max_bytes: int = Field(50 << 20, ge=1)
+    """Largest evidence file a case accepts; bigger uploads get 413."""
+    grouping: bool = True
+    """Group related open alerts into cases on a schedule."""
+    grouping_window_s: int = Field(3600, ge=1, le=30 * 86400)
+    """Alerts sharing an entity this close in time belong to one incident."""
+    grouping_interval_s: float = Field(60.0, gt=0)
+    """How often the grouping runs."""
     sla_escalate_to: str = "responder"
     """The role notified when a case first breaches an SLA."""
     sla_check_interval_s: float = Field(60.0, gt=0)

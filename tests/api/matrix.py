@@ -33,7 +33,7 @@ def send(
         form = {**(form or {}), "csrf_token": csrf}
     return client.request(
         method, path, json=entry.json, data=form, content=entry.body, params=entry.query,
-        headers=headers or {}, follow_redirects=False,
+        files=entry.files, headers=headers or {}, follow_redirects=False,
     )
 
 

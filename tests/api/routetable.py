@@ -7,6 +7,7 @@ added without an entry fails them. ``PUBLIC`` routes need no credentials at all;
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from fastapi.routing import APIRoute
 
 from tests.serverfixtures import Api
 from watchkeeper.alerts.service import AlertFilter
+from watchkeeper.api.case_evidence import evidence_of
 from watchkeeper.api.shifts import shifts_of
 from watchkeeper.auth.principal import SYSTEM
 from watchkeeper.auth.roles import Permission
@@ -41,6 +43,8 @@ class Entry:
     form: dict[str, str] | None = None
     query: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    """A multipart upload."""
 
 
 EVENT_LINE = b'{"EventID": 4624, "Channel": "Security", "Computer": "matrix"}\n'
@@ -95,6 +99,14 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("PUT", "/api/v1/cases/{case_id}/review"): Entry(
         P.CASES_MANAGE, json={"what_happened": "matrix"}),
     ("GET", "/api/v1/cases/{case_id}/report"): Entry(P.CASES_READ, query={"format": "html"}),
+    ("GET", "/api/v1/cases/{case_id}/observables"): Entry(P.CASES_READ),
+    ("POST", "/api/v1/cases/{case_id}/observables"): Entry(
+        P.CASES_MANAGE, json={"kind": "ip", "value": "192.0.2.1"}),
+    ("GET", "/api/v1/cases/{case_id}/evidence"): Entry(P.CASES_READ),
+    ("POST", "/api/v1/cases/{case_id}/evidence"): Entry(
+        P.CASES_MANAGE, files={"file": ("matrix.txt", b"matrix", "text/plain")}),
+    ("GET", "/api/v1/cases/{case_id}/evidence/{evidence_id}"): Entry(P.CASES_READ),
+    ("GET", "/api/v1/cases/{case_id}/killchain"): Entry(P.CASES_READ),
     # rules and exceptions
     ("GET", "/api/v1/rules"): Entry(P.RULES_READ),
     ("PATCH", "/api/v1/rules/{rule_id}"): Entry(P.RULES_MANAGE, json={"enabled": True}),
@@ -231,6 +243,8 @@ class World:
                 return str(getattr(self, name))
             case "case_id" | "task_id":
                 return str(self.case()[name])
+            case "evidence_id":
+                return str(self.evidence())
             case "source_type":
                 return "winlog-json"
             case "action":
@@ -255,6 +269,15 @@ class World:
             task = services.cases.add_task("system", case["id"], "matrix task")
             self.made.update(case_id=case["id"], task_id=task["id"])
         return self.made
+
+    def evidence(self) -> int:
+        """One evidence file of the shared case, made on first use."""
+        if "evidence_id" not in self.made:
+            made = evidence_of(self.api.services).add(
+                "system", self.case()["case_id"], "matrix.txt", "text/plain",
+                io.BytesIO(b"matrix"))
+            self.made["evidence_id"] = made["id"]
+        return self.made["evidence_id"]
 
     def path(self, template: str, role: str) -> str:
         web = not template.startswith("/api/")

@@ -32,6 +32,7 @@ def create_app(services: Services) -> FastAPI:
         assets,
         audit,
         auth,
+        case_evidence,
         cases,
         deadletters,
         events,
@@ -51,10 +52,11 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     limit = min(OTHER_BODY_BYTES, services.settings.http.max_body_bytes)
-    app.add_middleware(BodyLimit, limit=limit)
+    app.add_middleware(BodyLimit, limit=limit, wider=case_evidence.wider_limits(services))
     for module in (auth, alerts, cases, kpi, shifts, rules, assets, deadletters, events, ingest,
                    audit, notifications):
         app.include_router(module.router)
+    app.include_router(case_evidence.router)
     app.include_router(pages.router)
     app.include_router(handover_pages.router)
     app.include_router(dashboard_pages.router)

@@ -8,6 +8,7 @@ also where the timeline finds status changes and who made them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -99,6 +100,9 @@ class CaseService:
         self.audit = audit
         self.templates = templates if templates is not None else load_templates()
         self.sla = sla if sla is not None else SlaPolicy.from_settings(CaseSettings())
+        self.link_hooks: list[Callable[[Session, int], None]] = []
+        """Called with the session and the case id after alerts join a case, in the same
+        transaction (observables are refreshed this way)."""
 
     def with_sla(self, case: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
         """``case`` with its SLA states at ``now`` (default: the current time)."""
@@ -349,6 +353,9 @@ class CaseService:
             session.add(CaseAlertRow(alert_id=alert_id, case_id=case_id, added_by=actor,
                                      added_at=datetime.now(UTC)))
         session.flush()
+        if alert_ids:
+            for hook in self.link_hooks:
+                hook(session, case_id)
 
 
 def _known(what: str, value: str, allowed: tuple[str, ...]) -> str:

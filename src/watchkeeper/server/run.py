@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import uvicorn
 
 from watchkeeper.api.app import create_app
+from watchkeeper.api.case_evidence import grouping_of
 from watchkeeper.cases.escalation import SlaWatch
 from watchkeeper.config import Settings
 from watchkeeper.errors import UsageError
@@ -102,6 +103,9 @@ class Server:
                                                 self._check_slas)),
                 asyncio.create_task(self._announce(ports)),
             ]
+            if self.settings.cases.grouping:
+                self._tasks.append(asyncio.create_task(
+                    self._every(self.settings.cases.grouping_interval_s, self._group_alerts)))
             await self.http.serve()
         finally:
             await self._stop()
@@ -163,6 +167,12 @@ class Server:
         )
         if report.total_rows:
             log.info("retention removed events", extra={"rows": report.total_rows})
+
+    async def _group_alerts(self) -> None:
+        done = await asyncio.to_thread(
+            grouping_of(self.services).group_open_alerts, datetime.now(UTC))
+        if done:
+            log.info("related alerts grouped into cases", extra={"changes": len(done)})
 
     async def _compact(self) -> None:
         await asyncio.to_thread(self.services.store.compact)

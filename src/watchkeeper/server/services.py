@@ -17,6 +17,7 @@ from watchkeeper.assets.service import AssetService
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.auth.service import AuthService
 from watchkeeper.auth.sessions import SessionSettings
+from watchkeeper.cases.observables import ObservableService
 from watchkeeper.cases.service import CaseService
 from watchkeeper.cases.sla import SlaPolicy
 from watchkeeper.cases.templates import load_templates
@@ -157,6 +158,7 @@ class Services:
             lock=lock,
         )
         services.receiver_counts["http"] = services.http_counts
+        services.cases.link_hooks.append(ObservableService(db, audit, store).refresh)
         metrics.watch_receivers(
             lambda: {name: c.as_dict() for name, c in services.receiver_counts.items()}
         )

@@ -10,6 +10,7 @@ from watchkeeper.alerts import model as alerts_model
 from watchkeeper.assets import model as assets_model
 from watchkeeper.audit import model as audit_model
 from watchkeeper.auth import model as auth_model
+from watchkeeper.cases import evidence_model as case_evidence_model
 from watchkeeper.cases import model as cases_model
 from watchkeeper.deadletters import model as deadletters_model
 from watchkeeper.notifications import model as notifications_model
@@ -18,7 +19,7 @@ from watchkeeper.shifts import model as shifts_model
 from watchkeeper.state.base import Base
 
 MODELS = (auth_model, audit_model, alerts_model, assets_model, rules_model, deadletters_model,
-          cases_model, shifts_model, notifications_model)
+          cases_model, shifts_model, notifications_model, case_evidence_model)
 """The modules that declare tables."""
 
 metadata = Base.metadata
