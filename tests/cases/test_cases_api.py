@@ -65,3 +65,11 @@ def test_the_case_pages(api: Api) -> None:
     shown = api.client.get(case_url).text
     assert "Isolate &lt;b&gt;" in shown
     assert first["rule_title"] in shown
+    assert 'data-kind="host"' in shown, "the alert's host is an observable of the case"
+    assert "Kill chain" in shown
+    case_id = int(case_url.rsplit("/", 1)[1])
+    tactics = [step["tactic"] for step in api.client.get(
+        f"/api/v1/cases/{case_id}/killchain", headers=api.bearer("viewer")).json()["tactics"]]
+    assert tactics, "the example rules carry ATT&CK tactics"
+    for tactic in tactics:
+        assert f'data-tactic="{tactic}"' in shown

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.alerts.service import AlertFilter
+from watchkeeper.api.case_evidence import evidence_of, grouping_of, observables_of
 from watchkeeper.api.deps import (
     RowId,
     ServicesDep,
@@ -348,7 +349,11 @@ def cases_page(request: Request, services: ServicesDep, who: CaseReader,
 def case_page(request: Request, case_id: RowId, services: ServicesDep,
               who: CaseReader) -> HTMLResponse:
     case = services.cases.get(case_id)
+    extras = {"killchain": grouping_of(services).killchain(case_id),
+              "observables": observables_of(services).list(case_id),
+              "evidence": evidence_of(services).list(case_id)}
     return _page(request, "case.html", who, case=case, timeline=services.cases.timeline(case_id),
+                 **extras,
                  next_statuses=NEXT[case["status"]],
                  can_manage=who.can(Permission.CASES_MANAGE))
 
