@@ -136,8 +136,9 @@ def main() -> None:
         reference = median_ms(args.repeat, raw)
         for name, ms in results.items():
             print(f"{name}: {ms:.1f} ms (median of {args.repeat})")
+        queue = results["open queue, first 50 by risk, with total"]
         print(f"reference, the open queue's SQL alone: {reference:.1f} ms; "
-              f"service / reference: {results['open queue, first 50 by risk, with total'] / reference:.1f}")
+              f"service / reference: {queue / reference:.1f}")
         db.close()
 
 
