@@ -32,4 +32,4 @@ def kpi(
     period = Period.of(since, until)
     with services.db.read() as session:
         return {**asdict(compute(session, period, level)),
-                "cases": asdict(case_report(session, period))}
+                "cases": asdict(case_report(session, period, services.cases.sla))}

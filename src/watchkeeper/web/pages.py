@@ -402,7 +402,7 @@ def kpi_page(request: Request, services: ServicesDep, who: MetricsReader, range:
     with services.db.read() as session:
         period = Period.of(now - spans[range], now)
         report = compute(session, period, level or None)
-        cases = case_report(session, period)
+        cases = case_report(session, period, services.cases.sla)
     return _page(request, "kpi.html", who, report=report, cases=cases, bars=day_bars(report.volume),
                  chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT, ranges=KPI_RANGES,
                  range=range, levels=LEVELS, min_verdicts=MIN_VERDICTS)
