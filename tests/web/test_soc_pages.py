@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 from tests.serverfixtures import ROOT, Api
+from watchkeeper.cases.model import CaseRow
+from watchkeeper.cases.service import NewCase
 
 WINDOWS = (ROOT / "examples" / "logs" / "windows" / "sysmon-and-security.jsonl").read_bytes()
 
@@ -243,3 +246,16 @@ def test_the_rules_page_shows_each_rules_false_alarm_rate(api: Api) -> None:
     assert "(1 of 1)" in row
     assert "False alarms" in text
     assert "no alerts" in text
+
+
+def test_the_dashboard_lists_sla_breaches(api: Api) -> None:
+    api.ingest(WINDOWS, "winlog-json")
+    made = api.services.cases.create("analyst", NewCase(title="Late one", severity="critical"))
+    with api.services.db.session() as session:  # opened 3.5 h ago: acknowledge is late
+        row = session.get(CaseRow, made["id"])
+        assert row is not None
+        row.created_at = row.created_at - timedelta(hours=3, minutes=30)
+    api.login("viewer")
+    text = api.client.get("/dashboard").text
+    assert f'data-sla="{made["id"]}:acknowledge:breached"' in text
+    assert f'data-sla="{made["id"]}:contain:at_risk"' in text, "30 min of 4 h left"

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from watchkeeper.api.deps import ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
+from watchkeeper.cases.escalation import SlaWatch
 from watchkeeper.kpi import Period, compute
 from watchkeeper.kpi.overview import open_alerts_by_level, open_cases_by_severity, weekly
 from watchkeeper.ops.rates import EventRates
@@ -56,7 +57,9 @@ def dashboard_page(request: Request, services: ServicesDep, who: Viewer) -> HTML
                   for w in weeks]
         points = trend_points(values)
         trends[key] = {"name": name, "points": points, "line": polyline(points)}
+    overdue = SlaWatch(services.cases).overdue(now) if who.can(Permission.CASES_READ) else []
     return _page(request, "dashboard.html", who, report=recent, bars=day_bars(recent.volume),
+                 overdue=overdue,
                  by_level=by_level, by_severity=by_severity, weeks=weeks, trends=trends,
                  rates=event_rates(request).read(), chart_width=CHART_WIDTH,
                  chart_height=CHART_HEIGHT, volume_days=VOLUME_DAYS,
