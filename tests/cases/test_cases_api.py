@@ -73,3 +73,24 @@ def test_the_case_pages(api: Api) -> None:
     assert tactics, "the example rules carry ATT&CK tactics"
     for tactic in tactics:
         assert f'data-tactic="{tactic}"' in shown
+
+
+def test_an_alert_promoted_with_a_template_from_its_page(api: Api) -> None:
+    api.ingest(WINDOWS, "winlog-json")
+    csrf = api.login("analyst")
+    alert = api.client.get("/api/v1/alerts", headers=api.bearer("viewer")).json()["alerts"][0]
+    page = api.client.get(f"/alerts/{alert['id']}").text
+    assert '<option value="ransomware">ransomware</option>' in page
+    moved = api.client.post(f"/alerts/{alert['id']}/promote", follow_redirects=False,
+                            data={"csrf_token": csrf, "template": "ransomware"})
+    assert moved.status_code == 303
+    case_id = int(moved.headers["location"].rsplit("/", 1)[1])
+    case = api.client.get(f"/api/v1/cases/{case_id}", headers=api.bearer("viewer")).json()
+    assert case["severity"] == "critical"
+    assert len(case["tasks"]) >= 3
+    assert all(task["due_at"] for task in case["tasks"])
+    other = api.client.get("/api/v1/alerts", headers=api.bearer("viewer")).json()["alerts"][1]
+    refused = api.client.post(f"/alerts/{other['id']}/promote", follow_redirects=False,
+                              data={"csrf_token": csrf, "template": "nope"})
+    assert refused.status_code == 400
+    assert "unknown" in refused.text

@@ -217,6 +217,7 @@ def alert_page(request: Request, alert_id: RowId, services: ServicesDep,
     return _page(request, "alert.html", who, alert=alert, events=events,
                  can_triage=who.can(Permission.ALERTS_TRIAGE),
                  can_promote=who.can(Permission.CASES_MANAGE),
+                 templates=services.cases.templates.names,
                  case_id=services.cases.case_of_alert(alert_id))
 
 
@@ -359,9 +360,11 @@ def case_page(request: Request, case_id: RowId, services: ServicesDep,
 
 
 @router.post("/alerts/{alert_id}/promote")
-def promote_alert(alert_id: RowId, services: ServicesDep, who: CaseManager) -> Response:
+def promote_alert(alert_id: RowId, services: ServicesDep, who: CaseManager,
+                  template: Annotated[str | None, Form(max_length=100)] = None) -> Response:
     held = services.cases.case_of_alert(alert_id)
-    case_id = held if held is not None else services.cases.promote(who.actor, alert_id)["id"]
+    case_id = held if held is not None else services.cases.promote(
+        who.actor, alert_id, template or None)["id"]
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
