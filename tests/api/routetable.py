@@ -156,6 +156,7 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/cases/{case_id}/status"): Entry(P.CASES_MANAGE, form={"status": "in_progress"}),
     ("POST", "/cases/{case_id}/tasks"): Entry(P.CASES_MANAGE, form={"title": "matrix"}),
     ("POST", "/cases/{case_id}/comments"): Entry(P.CASES_MANAGE, form={"body": "matrix"}),
+    ("POST", "/cases/{case_id}/review"): Entry(P.CASES_MANAGE, form={"what_happened": "m"}),
     ("GET", "/rules"): Entry(P.RULES_READ),
     ("POST", "/rules/{rule_id}/{action}"): Entry(P.RULES_MANAGE, form={}),
     ("POST", "/rules/exceptions"): Entry(

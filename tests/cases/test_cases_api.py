@@ -94,3 +94,23 @@ def test_an_alert_promoted_with_a_template_from_its_page(api: Api) -> None:
                               data={"csrf_token": csrf, "template": "nope"})
     assert refused.status_code == 400
     assert "unknown" in refused.text
+
+
+def test_the_review_written_on_the_case_page(api: Api) -> None:
+    api.ingest(WINDOWS, "winlog-json")
+    csrf = api.login("analyst")
+    alert = api.client.get("/api/v1/alerts", headers=api.bearer("viewer")).json()["alerts"][0]
+    case = api.services.cases.promote("analyst", alert["id"])
+    form = {"csrf_token": csrf, "what_happened": "A <b>clear</b> log",
+            "action_items": "Alert on log clearing\n\nRotate admin passwords\n"}
+    early = api.client.post(f"/cases/{case['id']}/review", data=form, follow_redirects=False)
+    assert early.status_code == 409, "only a resolved case is reviewed"
+    api.services.cases.update("analyst", case["id"], {"status": "resolved"})
+    page = api.client.get(f"/cases/{case['id']}").text
+    assert 'action="/cases/{}/review"'.format(case["id"]) in page
+    saved = api.client.post(f"/cases/{case['id']}/review", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    shown = api.client.get(f"/cases/{case['id']}").text
+    assert "A &lt;b&gt;clear&lt;/b&gt; log" in shown
+    tasks = [t["title"] for t in api.services.cases.get(case["id"])["tasks"]]
+    assert tasks == ["Alert on log clearing", "Rotate admin passwords"]

@@ -30,6 +30,7 @@ from watchkeeper.api.deps import (
 )
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
+from watchkeeper.cases.review import ActionItem, Review, set_review
 from watchkeeper.cases.service import NEXT
 from watchkeeper.detection.rules import LEVELS
 from watchkeeper.errors import (
@@ -409,3 +410,18 @@ def kpi_page(request: Request, services: ServicesDep, who: MetricsReader, range:
     return _page(request, "kpi.html", who, report=report, cases=cases, bars=day_bars(report.volume),
                  chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT, ranges=KPI_RANGES,
                  range=range, levels=LEVELS, min_verdicts=MIN_VERDICTS)
+
+
+@router.post("/cases/{case_id}/review")
+def case_review(
+    case_id: RowId, services: ServicesDep, who: CaseManager,
+    what_happened: Annotated[str, Form(max_length=20_000)] = "",
+    what_worked: Annotated[str, Form(max_length=20_000)] = "",
+    what_to_change: Annotated[str, Form(max_length=20_000)] = "",
+    action_items: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """The post-incident review from the case page; one action item per line."""
+    items = tuple(ActionItem(line.strip()) for line in action_items.splitlines() if line.strip())
+    set_review(services.cases, who.actor, case_id,
+               Review(what_happened, what_worked, what_to_change, items))
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
