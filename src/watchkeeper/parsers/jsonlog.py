@@ -17,7 +17,6 @@ its ``log.file.path``, ``log.offset`` and ``event.original`` give way to the rea
 """
 from __future__ import annotations
 
-import codecs
 import io
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
@@ -31,7 +30,13 @@ from watchkeeper.events.model import DATASET, ORIGINAL, TIMESTAMP, Skip
 from watchkeeper.parsers.base import DEFAULT_BATCH_SIZE, ParsedChunk, Parser
 from watchkeeper.parsers.frames import frame_of, location_columns
 from watchkeeper.parsers.jsondocs import iter_json_documents, json_layout
-from watchkeeper.parsers.jsonframe import LearnedSchema, decode_json, json_frame, line_texts
+from watchkeeper.parsers.jsonframe import (
+    BOMS,
+    LearnedSchema,
+    decode_json,
+    json_frame,
+    line_texts,
+)
 from watchkeeper.parsers.lines import LineBatch, iter_blocks
 from watchkeeper.parsers.times import parse_times
 from watchkeeper.parsers.windows import datasets, windows_frame
@@ -71,7 +76,6 @@ WINLOG_TIMES = ("@timestamp", "SystemTime", "TimeCreated.SystemTime", "TimeCreat
                 "EventTime", "UtcTime")
 """Where a flat Windows event keeps its time, by preference; times without zone are UTC."""
 ECS_TIMES = ("@timestamp",)
-BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 ELASTIC_HIT_KEYS = ("_index", "_id", "_type", "_score", "_routing", "_ignored", "sort")
 
 
@@ -173,9 +177,11 @@ class _FlatJsonParser(Parser):
         if not isinstance(schemas, LearnedSchema):
             schemas = LearnedSchema()
             self.memory.put(self.name, "schema", schemas)
+        # a stream in memory (the pipeline's) is read in one batch, as it is
+        whole = stream.getvalue() if isinstance(stream, io.BytesIO) else None
         for batch in iter_json_documents(stream, source, batch_size):
             texts = line_texts(batch.lines)
-            frame = json_frame(batch, source, schemas, texts)
+            frame = json_frame(batch, source, schemas, texts, whole)
             if texts.len() != len(batch.lines):  # bad lines were left out
                 texts = line_texts(batch.lines)
             yield ParsedChunk(self._finish(frame, batch, source, texts), batch.skipped)
