@@ -133,7 +133,7 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/audit"): Entry(P.AUDIT_READ),
     ("GET", "/api/v1/audit/verify"): Entry(P.AUDIT_READ),
     # SOC metrics
-    ("GET", "/api/v1/kpi"): Entry(P.METRICS_READ),
+    ("GET", "/api/v1/metrics"): Entry(P.METRICS_READ),
     ("GET", "/api/v1/briefing"): Entry(P.METRICS_READ, query={"kind": "weekly"}),
     # shifts and handovers
     ("GET", "/api/v1/shifts"): Entry(P.CASES_READ),

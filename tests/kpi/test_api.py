@@ -1,4 +1,4 @@
-"""``GET /api/v1/kpi`` and the ``/kpi`` page on a server whose alerts have known times."""
+"""``GET /api/v1/metrics`` and the ``/kpi`` page on a server whose alerts have known times."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 
 
 def test_a_viewer_reads_the_metrics(server: Api) -> None:
-    answer = server.client.get("/api/v1/kpi", params=SPAN, headers=server.bearer("viewer"))
+    answer = server.client.get("/api/v1/metrics", params=SPAN, headers=server.bearer("viewer"))
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["overall"]["count"] == 4
@@ -49,7 +49,7 @@ def test_a_viewer_reads_the_metrics(server: Api) -> None:
 
 
 def test_a_level_narrows_the_metrics(server: Api) -> None:
-    answer = server.client.get("/api/v1/kpi", params={**SPAN, "level": "low"},
+    answer = server.client.get("/api/v1/metrics", params={**SPAN, "level": "low"},
                                headers=server.bearer("viewer"))
     assert answer.status_code == 200, answer.text
     assert answer.json()["overall"]["count"] == 1
@@ -57,7 +57,7 @@ def test_a_level_narrows_the_metrics(server: Api) -> None:
 
 
 def test_by_default_the_last_30_days(server: Api) -> None:
-    body = server.client.get("/api/v1/kpi", headers=server.bearer("analyst")).json()
+    body = server.client.get("/api/v1/metrics", headers=server.bearer("analyst")).json()
     assert body["overall"]["count"] == 4
     span = datetime.fromisoformat(body["until"]) - datetime.fromisoformat(body["since"])
     assert span == timedelta(days=30)
@@ -68,14 +68,14 @@ def test_by_default_the_last_30_days(server: Api) -> None:
 
 def test_an_ingest_token_is_refused(server: Api) -> None:
     headers = {"Authorization": f"Bearer {server.ingest_token}"}
-    answer = server.client.get("/api/v1/kpi", headers=headers)
+    answer = server.client.get("/api/v1/metrics", headers=headers)
     assert answer.status_code == 403
     assert answer.json()["error"] == "PermissionDenied"
     assert "'metrics:read'" in answer.json()["message"]
 
 
 def test_a_bad_since_is_refused_with_where_and_why(server: Api) -> None:
-    answer = server.client.get("/api/v1/kpi", params={"since": "last tuesday"},
+    answer = server.client.get("/api/v1/metrics", params={"since": "last tuesday"},
                                headers=server.bearer("viewer"))
     assert answer.status_code == 422
     assert [p["where"] for p in answer.json()["problems"]] == ["query.since"]
@@ -89,7 +89,7 @@ def test_a_bad_since_is_refused_with_where_and_why(server: Api) -> None:
 def test_a_period_or_level_that_makes_no_sense_is_refused(
     server: Api, params: dict[str, str], message: str
 ) -> None:
-    answer = server.client.get("/api/v1/kpi", params=params, headers=server.bearer("viewer"))
+    answer = server.client.get("/api/v1/metrics", params=params, headers=server.bearer("viewer"))
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"] == "UsageError"
     assert message in answer.json()["message"]

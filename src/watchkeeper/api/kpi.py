@@ -1,4 +1,4 @@
-"""``/api/v1/kpi``: the SOC's metrics over a period (docs/metrics.md)."""
+"""``/api/v1/metrics``: the SOC's metrics over a period (docs/metrics.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from watchkeeper.auth.roles import Permission
 from watchkeeper.kpi import Period, compute
 from watchkeeper.kpi.cases import case_report
 
-router = APIRouter(prefix="/api/v1/kpi", tags=["kpi"])
+router = APIRouter(prefix="/api/v1/metrics", tags=["kpi"])
 Reader = Annotated[Principal, Depends(allow(Permission.METRICS_READ))]
 
 
