@@ -18,6 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from watchkeeper.auth.roles import Role
 from watchkeeper.errors import UsageError
 
 CONFIG_NAME = "watchkeeper.toml"
@@ -132,6 +133,14 @@ class CaseSettings(BaseModel):
     """The role notified when a case first breaches an SLA."""
     sla_check_interval_s: float = Field(60.0, gt=0)
     """How often the server looks for SLA breaches."""
+
+    @field_validator("sla_escalate_to")
+    @classmethod
+    def _a_role(cls, value: str) -> str:
+        roles = [role.value for role in Role]
+        if value not in roles:
+            raise ValueError(f"unknown role {value!r} (known: {', '.join(roles)})")
+        return value
 
     @field_validator("sla_acknowledge_minutes", "sla_contain_minutes", "sla_resolve_minutes")
     @classmethod

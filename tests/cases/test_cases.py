@@ -124,3 +124,15 @@ def test_listing_and_bad_input(world: tuple[CaseService, list[int]]) -> None:
         cases.create("alice", NewCase(title=" "))
     with pytest.raises(UsageError, match="unknown TLP"):
         cases.create("alice", NewCase(title="x", tlp="purple"))
+
+
+def test_a_reopened_case_is_no_longer_resolved(world: tuple[CaseService, list[int]]) -> None:
+    cases, _ = world
+    case = cases.create("alice", NewCase(title="Back again"))
+    cases.update("alice", case["id"], {"status": "resolved"})
+    cases.update("alice", case["id"], {"status": "closed"})
+    reopened = cases.update("alice", case["id"], {"status": "in_progress"})
+    assert reopened["resolved_at"] is None
+    assert reopened["closed_at"] is None
+    sla = cases.get(case["id"])["sla"]
+    assert [s["state"] for s in sla if s["kind"] == "resolve"] == ["on_track"]

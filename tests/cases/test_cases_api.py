@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.serverfixtures import ROOT, Api
+from watchkeeper.cases.service import NewCase
 
 WINDOWS = (ROOT / "examples" / "logs" / "windows" / "sysmon-and-security.jsonl").read_bytes()
 
@@ -114,3 +115,30 @@ def test_the_review_written_on_the_case_page(api: Api) -> None:
     assert "A &lt;b&gt;clear&lt;/b&gt; log" in shown
     tasks = [t["title"] for t in api.services.cases.get(case["id"])["tasks"]]
     assert tasks == ["Alert on log clearing", "Rotate admin passwords"]
+
+
+def test_ids_beyond_64_bits_are_refused_before_the_database(api: Api) -> None:
+    analyst = api.bearer("analyst")
+    made = api.client.post("/api/v1/cases", headers=analyst,
+                           json={"title": "x", "alert_ids": [2**64]})
+    assert made.status_code == 422
+    case = api.client.post("/api/v1/cases", headers=analyst, json={"title": "y"}).json()
+    reply = api.client.post(f"/api/v1/cases/{case['id']}/comments", headers=analyst,
+                            json={"body": "hi", "parent_id": 2**64})
+    assert reply.status_code == 422
+
+
+def test_the_review_page_keeps_the_assignees_given_through_the_api(api: Api) -> None:
+    csrf = api.login("analyst")
+    case = api.services.cases.create("analyst", NewCase(title="Reviewed"))
+    api.services.cases.update("analyst", case["id"], {"status": "resolved"})
+    made = api.client.put(f"/api/v1/cases/{case['id']}/review", headers=api.bearer("analyst"),
+                          json={"what_happened": "x",
+                                "action_items": [{"title": "Patch", "assignee": "bob"}]})
+    assert made.status_code == 200, made.text
+    api.client.post(f"/cases/{case['id']}/review", follow_redirects=False,
+                    data={"csrf_token": csrf, "what_happened": "x",
+                          "action_items": "Patch\nTrain people"})
+    review = api.services.cases.get(case["id"])["review"]
+    assert [(i["title"], i.get("assignee")) for i in review["action_items"]] == [
+        ("Patch", "bob"), ("Train people", None)]

@@ -57,6 +57,7 @@ def test_file_then_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     ("nonsense = 1\n", "nonsense"),
     ('log_level = "LOUD"\n', "log_level"),
     ("[http\n", "cannot read configuration"),
+    ("[cases]\nsla_escalate_to = \"responders\"\n", "cases.sla_escalate_to"),
 ])
 def test_bad_configuration_is_refused_with_the_key(tmp_path: Path, text: str,
                                                    problem: str) -> None:

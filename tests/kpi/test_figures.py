@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from watchkeeper.kpi import DayCount
-from watchkeeper.web.figures import day_bars, duration
+from watchkeeper.reports import duration
+from watchkeeper.web.figures import day_bars
 
 
 @pytest.mark.parametrize(("seconds", "shown"), [

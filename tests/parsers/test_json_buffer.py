@@ -36,3 +36,15 @@ def test_a_buffer_the_lines_differ_from_is_joined_again(data: bytes) -> None:
     batch = _batch(data)
     assert exactly_lines(data, batch) is None
     assert exactly_lines(None, batch) is None
+
+
+def test_a_learned_schema_starts_again_when_names_keep_changing() -> None:
+    import polars as pl
+
+    from watchkeeper.parsers.jsonframe import MAX_LEARNED, LearnedSchema
+
+    learned = LearnedSchema()
+    learned.learn({f"k{n}": pl.String() for n in range(MAX_LEARNED + 1)})
+    assert len(learned.schema) == MAX_LEARNED + 1
+    learned.learn({"fresh": pl.String()})
+    assert list(learned.schema) == ["fresh"]

@@ -118,3 +118,16 @@ def test_chunks_that_are_not_json_lines_are_read_alone() -> None:
     found = decoder.decode([array, lines, bom, other])
     assert found.frame["event.id"].to_list() == [
         "000000000001-1", "000000000002-0", "000000000003-0", "000000000004-0"]
+
+
+def test_elasticsearch_hits_are_not_read_with_other_chunks() -> None:
+    hit = FakeChunk(1, b'{"_index": "x", "_id": "1", "_source": {"@timestamp": '
+                       b'"2026-11-29T00:00:00Z", "event": {"kind": "event"}}}\n',
+                    source_type="ecs-json")
+    plain = FakeChunk(2, b'{"@timestamp": "2026-11-29T00:00:00Z", "_id": "keep", '
+                         b'"fields": {"env": "prod"}}\n', source_type="ecs-json")
+    decoder = Decoder(default_registry())
+    assert [len(run) for run in decoder._runs([hit, plain])] == [1, 1]
+    frame = decoder.decode([hit, plain]).frame
+    assert frame.filter(frame["event.id"] == "000000000002-0")["fields.env"].to_list() == [
+        "prod"], "the plain document keeps its own fields"

@@ -210,3 +210,16 @@ def test_slas_breached_or_due_soon_are_handed_over(
     assert (case["id"], "acknowledge", "breached") in kinds, "15 minutes for a critical case"
     assert all(i["state"] in ("breached", "at_risk") for i in items)
     assert "time to acknowledge breached" in later.generate("nick")["markdown"]
+
+
+def test_search_finds_text_with_punctuation(
+    state_db: StateDB, clock: Clock, shifts: ShiftService
+) -> None:
+    with state_db.session() as session:
+        session.add(alert(9, "critical", 90, NOW - timedelta(hours=1),
+                          title="Mimikatz_dump (lsass)"))
+    shifts.generate("nick")
+    found, total = shifts.list(HandoverFilter(q="mimikatz_dump (lsass"))
+    assert total == 1
+    assert found[0]["author"] == "nick"
+    assert shifts.list(HandoverFilter(q="mimikatz%dump"))[1] == 0, "% is no wildcard"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from watchkeeper.api.deps import Offset, RowId, ServicesDep, allow
+from watchkeeper.api.deps import MAX_ID, Offset, RowId, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.cases.escalation import SlaWatch
@@ -19,6 +19,7 @@ from watchkeeper.cases.service import NewCase
 from watchkeeper.search.values import as_utc
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Reader = Annotated[Principal, Depends(allow(Permission.CASES_READ))]
 Manager = Annotated[Principal, Depends(allow(Permission.CASES_MANAGE))]
 Text = Annotated[str, Field(max_length=500)]
@@ -33,7 +34,7 @@ class CaseIn(BaseModel):
     team: str | None = Field(None, max_length=200)
     tags: list[Text] = Field(default_factory=list, max_length=50)
     tlp: str = "amber"
-    alert_ids: list[int] = Field(default_factory=list, max_length=1000)
+    alert_ids: list[Id] = Field(default_factory=list, max_length=1000)
     template: str | None = Field(None, max_length=100)
 
 
@@ -54,7 +55,7 @@ class CaseChange(BaseModel):
 
 
 class AlertIds(BaseModel):
-    alert_ids: list[int] = Field(min_length=1, max_length=1000)
+    alert_ids: list[Id] = Field(min_length=1, max_length=1000)
 
 
 class TaskIn(BaseModel):
@@ -81,7 +82,7 @@ class ReviewIn(BaseModel):
 
 class CommentIn(BaseModel):
     body: str = Field(min_length=1, max_length=20_000)
-    parent_id: int | None = None
+    parent_id: Id | None = None
 
 
 @router.get("")

@@ -72,7 +72,9 @@ def session_of(request: Request, services: Services) -> tuple[Principal, WebSess
     return services.auth.resume_session(value)
 
 
-async def authenticate(request: Request) -> Principal:
+async def authenticate(request: Request, permission: Permission | None = None) -> Principal:
+    """The caller; with ``permission``, refused (403) before a form body is read for the
+    CSRF token, so that a caller without the right uploads nothing."""
     services = get_services(request)
     header = request.headers.get("authorization", "")
     if header:
@@ -85,6 +87,8 @@ async def authenticate(request: Request) -> Principal:
     if found is None:
         raise AuthenticationError("sign in, or send a bearer token")
     principal, session = found
+    if permission is not None:
+        require(principal, permission)
     if request.method not in SAFE_METHODS:
         submitted = request.headers.get(CSRF_HEADER)
         if submitted is None and request.headers.get("content-type", "").startswith(
@@ -101,7 +105,7 @@ def allow(permission: Permission) -> Callable[..., object]:
     """A dependency: the authenticated principal, if it holds ``permission`` (else 403)."""
 
     async def dependency(request: Request) -> Principal:
-        principal = await authenticate(request)
+        principal = await authenticate(request, permission)
         require(principal, permission)
         return principal
 

@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.cases.model import CaseRow
-from watchkeeper.cases.service import CaseService, case_dict
+from watchkeeper.cases.service import OPEN_STATUSES, CaseService, case_dict
 from watchkeeper.cases.sla import AT_RISK, BREACHED, sla_states
 from watchkeeper.notifications.model import NotificationRow
 from watchkeeper.state.db import StateDB
 
-OPEN = ("new", "in_progress", "contained")
+OPEN = OPEN_STATUSES
 ACTOR = "system"
 
 

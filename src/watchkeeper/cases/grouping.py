@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 from watchkeeper.alerts.model import AlertRow
 from watchkeeper.auth.principal import SYSTEM_NAME
 from watchkeeper.cases.model import CaseAlertRow, CaseRow
-from watchkeeper.cases.service import SEVERITY_OF_LEVEL, CaseService, NewCase
+from watchkeeper.cases.service import OPEN_STATUSES, SEVERITY_OF_LEVEL, CaseService, NewCase
 from watchkeeper.errors import ConflictError, NotFoundError
 from watchkeeper.state.db import StateDB
 
@@ -46,7 +46,7 @@ IGNORED = frozenset({"", "-", "unknown", "n/a", "none", "null", "system", "local
 KIND_ORDER = {"host": 0, "user": 1, "ip": 2}
 LOOKBACK = timedelta(days=1)
 """Alerts whose last match is older than this (or the window, if longer) are not grouped."""
-OPEN_CASE = ("new", "in_progress", "contained")
+OPEN_CASE = OPEN_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,23 +8,12 @@ goes through ``html.escape``. No scripts, no outside resources.
 from __future__ import annotations
 
 import html
-import re
 from datetime import datetime
 from typing import Any
 
 from watchkeeper.cases.review import QUESTIONS
-
-NONE = "None recorded."
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&])")
-STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:50em;margin:2em auto;color:#111}
-h1{font-size:1.4em}h2{font-size:1.1em;border-bottom:1px solid #ccc;margin-top:1.5em}
-.muted{color:#555}@media print{body{margin:0;max-width:none}}"""
-
-
-def md(value: Any) -> str:
-    """``value`` as Markdown text that renders literally, on one line."""
-    text = " ".join(str("" if value is None else value).split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
+from watchkeeper.reports import NONE_RECORDED as NONE
+from watchkeeper.reports import STYLE, md
 
 
 def when(value: Any) -> str:

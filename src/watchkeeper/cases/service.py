@@ -29,6 +29,8 @@ from watchkeeper.errors import ConflictError, NotFoundError, UsageError
 from watchkeeper.state.db import StateDB
 
 STATUSES = ("new", "in_progress", "contained", "resolved", "closed")
+OPEN_STATUSES = STATUSES[:3]
+"""A case still being worked: not resolved, not closed."""
 NEXT: dict[str, tuple[str, ...]] = {
     "new": ("in_progress", "contained", "resolved"),
     "in_progress": ("contained", "resolved"),
@@ -269,8 +271,8 @@ class CaseService:
                     row.resolved_at = now
                 if status == "closed":
                     row.closed_at = now
-                if status == "in_progress":
-                    row.closed_at = None
+                if status == "in_progress":  # reopened: neither resolved nor closed now
+                    row.resolved_at = row.closed_at = None
             for key in ("severity", "priority", "tlp"):
                 if key in changes:
                     allowed = {"severity": SEVERITIES, "priority": PRIORITIES, "tlp": TLPS}[key]

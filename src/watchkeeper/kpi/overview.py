@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.model import AlertRow
 from watchkeeper.cases.model import CaseRow
-from watchkeeper.cases.service import SEVERITIES
+from watchkeeper.cases.service import OPEN_STATUSES, SEVERITIES
 from watchkeeper.detection.rules import LEVELS
 from watchkeeper.kpi.model import Period, RuleNoise, Timings
 from watchkeeper.kpi.service import AlertFact, fetch, rule_noise, timings
 
 OPEN_ALERTS = ("new", "acknowledged")
-OPEN_CASES = ("new", "in_progress", "contained")
+OPEN_CASES = OPEN_STATUSES
 WEEK = timedelta(days=7)
 
 

@@ -61,6 +61,9 @@ MAX_MISSES = 3
 aside (tried again every ``RETRY_AFTER`` batches): a source whose documents keep changing
 shape would otherwise be read twice per batch."""
 RETRY_AFTER = 16
+MAX_LEARNED = 2000
+"""Names a learned schema holds at most: a read with thousands of names no event has
+costs more than inferring the schema."""
 
 
 class LearnedSchema:
@@ -85,6 +88,8 @@ class LearnedSchema:
 
     def learn(self, schema: Mapping[str, pl.DataType]) -> None:
         self.full_reads += 1
+        if len(self.schema) > MAX_LEARNED:
+            self.schema.clear()  # a source whose names keep changing: start again
         for name, dtype in schema.items():
             known = self.schema.get(name)
             if known is None or known == pl.Null:

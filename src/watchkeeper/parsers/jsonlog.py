@@ -81,8 +81,10 @@ ELASTIC_HIT_KEYS = ("_index", "_id", "_type", "_score", "_routing", "_ignored", 
 
 def _json_lines(payload: bytes) -> bool:
     """A payload of JSON lines with no byte order mark (it is dropped only at the start
-    of a stream)."""
-    return not payload.startswith(BOMS) and json_layout(payload[:65536]) == "lines"
+    of a stream) and no Elasticsearch hits (recognised per batch: a batch with hits
+    drops the hit keys of every document in it)."""
+    return (not payload.startswith(BOMS) and json_layout(payload[:65536]) == "lines"
+            and b'"_source"' not in payload)
 
 
 def _first_document(head: bytes) -> dict[str, Any] | None:

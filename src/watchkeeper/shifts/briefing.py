@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.model import AlertRow
 from watchkeeper.cases.model import CaseRow
+from watchkeeper.cases.service import OPEN_STATUSES
 from watchkeeper.errors import UsageError
 from watchkeeper.kpi.model import Durations, Period
 from watchkeeper.kpi.service import compute
-from watchkeeper.shifts.report import NONE_RECORDED, STYLE, md
+from watchkeeper.reports import NONE_RECORDED, STYLE, duration, md
 from watchkeeper.shifts.snapshot import notable_changes
-from watchkeeper.web.figures import duration
 
 SPANS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 LEVELS = ("critical", "high", "medium", "low", "informational")
@@ -44,7 +44,7 @@ def briefing(session: Session, kind: str, now: datetime) -> dict[str, Any]:
         CaseRow.resolved_at >= start, CaseRow.resolved_at < now)).scalar_one()
     open_cases = dict(session.execute(
         select(CaseRow.severity, func.count())
-        .where(CaseRow.status.in_(("new", "in_progress", "contained")))
+        .where(CaseRow.status.in_(OPEN_STATUSES))
         .group_by(CaseRow.severity)).all())
     report = compute(session, Period.of(start, now))
     return {

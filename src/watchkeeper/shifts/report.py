@@ -8,17 +8,9 @@ a ``<script>`` in a rule title stays text; in HTML everything goes through ``htm
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
-NONE_RECORDED = "None recorded."
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&])")
-
-
-def md(value: Any) -> str:
-    """``value`` as Markdown text that renders literally, on one line."""
-    text = " ".join(str("" if value is None else value).split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
+from watchkeeper.reports import NONE_RECORDED, STYLE, md
 
 
 def clock(value: Any) -> str:
@@ -76,10 +68,7 @@ def to_markdown(content: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-STYLE = """body{font:14px/1.45 system-ui,sans-serif;max-width:50em;margin:2em auto;color:#111}
-h1{font-size:1.4em}h2{font-size:1.1em;border-bottom:1px solid #ccc;margin-top:1.5em}
-.muted{color:#555}.ack{border:1px solid #999;padding:.5em}
-@media print{body{margin:0;max-width:none}}"""
+
 
 
 def to_html(handover: dict[str, Any]) -> str:

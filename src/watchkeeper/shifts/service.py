@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.audit.chain import as_stored
@@ -17,6 +17,7 @@ from watchkeeper.audit.service import AuditLog
 from watchkeeper.cases.sla import SlaPolicy
 from watchkeeper.config import CaseSettings
 from watchkeeper.errors import ConflictError, NotFoundError, UsageError
+from watchkeeper.reports import md
 from watchkeeper.shifts.model import HandoverRow, ShiftRow
 from watchkeeper.shifts.report import to_markdown
 from watchkeeper.shifts.roster import Shift, current_shift, parse_roster, parse_shift
@@ -158,12 +159,11 @@ class ShiftService:
         wanted.check()
         query = select(HandoverRow)
         if wanted.q:
-            pattern = "%" + wanted.q.replace("\\", "\\\\").replace("%", "\\%") \
-                .replace("_", "\\_") + "%"
+            # the Markdown escapes punctuation (``Mimikatz\\_dump``): search it as written there
             query = query.where(or_(
-                HandoverRow.markdown.ilike(pattern, escape="\\"),
-                HandoverRow.shift.ilike(pattern, escape="\\"),
-                HandoverRow.author.ilike(pattern, escape="\\"),
+                HandoverRow.markdown.ilike(_like(md(wanted.q)), escape="\\"),
+                HandoverRow.shift.ilike(_like(wanted.q), escape="\\"),
+                HandoverRow.author.ilike(_like(wanted.q), escape="\\"),
             ))
         if wanted.since:
             query = query.where(HandoverRow.created_at >= wanted.since)
@@ -202,14 +202,26 @@ class ShiftService:
             if row.author == actor:
                 raise ConflictError("the incoming shift acknowledges a handover, not its author")
             before = summary(row)
-            row.acknowledged_by, row.acknowledged_at = actor, self.clock()
-            session.flush()
+            # only if nobody did meanwhile: two analysts acknowledging at once get one 409
+            taken = session.execute(
+                update(HandoverRow)
+                .where(HandoverRow.id == handover_id, HandoverRow.acknowledged_by.is_(None))
+                .values(acknowledged_by=actor, acknowledged_at=self.clock())
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                raise ConflictError(f"handover {handover_id} was acknowledged meanwhile")
+            session.refresh(row)
             after = summary(row)
             self.audit.append(session, actor, "handover.acknowledge", "handover", row.id,
                               {"acknowledged_by": before["acknowledged_by"]},
                               {"acknowledged_by": after["acknowledged_by"],
                                "acknowledged_at": after["acknowledged_at"]})
             return handover_dict(row)
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern finding ``text`` anywhere, its wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _roster(session: Session) -> list[Shift]:

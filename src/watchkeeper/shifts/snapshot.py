@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.model import AlertRow
 from watchkeeper.audit.model import AuditEntry
 from watchkeeper.cases.model import CaseRow, CaseTaskRow
-from watchkeeper.cases.service import case_dict
+from watchkeeper.cases.service import OPEN_STATUSES, case_dict
 from watchkeeper.cases.sla import AT_RISK, BREACHED, SlaPolicy, sla_states
 
 SNAPSHOT_VERSION = 1
@@ -26,7 +26,10 @@ MAX_NOTABLE = 100
 """High and critical alerts listed one by one; the count says if there were more."""
 CHANGE_ACTIONS = ("rule.update", "exception.create", "exception.delete", "roster.update")
 MAX_CHANGES = 200
-OPEN_CASES = ("new", "in_progress", "contained")
+OPEN_CASES = OPEN_STATUSES
+SEVERITY_RANK = case({"critical": 0, "high": 1, "medium": 2, "low": 3},
+                     value=CaseRow.severity, else_=4)
+"""Cases listed worst first."""
 
 
 def gather(session: Session, start: datetime, end: datetime,
@@ -46,7 +49,7 @@ def gather(session: Session, start: datetime, end: datetime,
 def _urgent_slas(session: Session, sla: SlaPolicy, now: datetime) -> list[dict[str, Any]]:
     found = []
     for row in session.execute(select(CaseRow).where(CaseRow.status.in_(OPEN_CASES))
-                               .order_by(CaseRow.id).limit(MAX_NOTABLE)).scalars():
+                               .order_by(CaseRow.id)).scalars():
         for state in sla_states(case_dict(row), sla, now):
             if state.state in (BREACHED, AT_RISK):
                 word = "breached" if state.state == BREACHED else "due soon"
@@ -55,13 +58,13 @@ def _urgent_slas(session: Session, sla: SlaPolicy, now: datetime) -> list[dict[s
                     "due_at": state.due_at,
                     "title": f"case {row.id} [{row.severity}] {row.title}: time to "
                              f"{state.kind} {word} ({state.due_at:%Y-%m-%d %H:%M} UTC)"})
-    return sorted(found, key=lambda item: (item["due_at"], item["case_id"]))
+    return sorted(found, key=lambda item: (item["due_at"], item["case_id"]))[:MAX_NOTABLE]
 
 
 def _open_cases(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(
         select(CaseRow).where(CaseRow.status.in_(OPEN_CASES))
-        .order_by(CaseRow.severity, CaseRow.id).limit(MAX_NOTABLE)
+        .order_by(SEVERITY_RANK, CaseRow.id).limit(MAX_NOTABLE)
     ).scalars()
     return [
         {"id": r.id, "title": f"case {r.id} [{r.severity}, {r.status.replace('_', ' ')}] "

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from watchkeeper.api.deps import RowId, ServicesDep, allow
+from watchkeeper.api.deps import MAX_ID, RowId, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission, Role
 from watchkeeper.errors import ConflictError, NotFoundError, UsageError
@@ -104,7 +104,7 @@ def tokens_page(request: Request, services: ServicesDep, who: TokenAdmin) -> HTM
 @router.post("/admin/tokens")
 def issue_ingest_token(
     request: Request, services: ServicesDep, who: TokenAdmin,
-    name: Annotated[str, Form(max_length=100)], owner_id: Annotated[int, Form(ge=1)],
+    name: Annotated[str, Form(max_length=100)], owner_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     source_type: Annotated[str | None, Form(max_length=64)] = None,
 ) -> HTMLResponse:
     """An ingest token, its value shown in this answer and nowhere else, ever."""

@@ -7,28 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from watchkeeper.kpi import DayCount
+from watchkeeper.reports import duration
 
 CHART_WIDTH = 720
 CHART_HEIGHT = 120
 GAP = 2
-
-
-def duration(seconds: float | None) -> str:
-    """``3d 4h``, ``2h 5m``, ``4m 10s``, ``42s``; a dash when there is nothing to measure."""
-    if seconds is None:
-        return "–"
-    whole = round(seconds)
-    sign, whole = ("-" if whole < 0 else ""), abs(whole)
-    days, rest = divmod(whole, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d {hours}h"
-    if hours:
-        return f"{sign}{hours}h {minutes}m"
-    if minutes:
-        return f"{sign}{minutes}m {secs}s"
-    return f"{sign}{secs}s"
 
 
 @dataclass(frozen=True, slots=True)

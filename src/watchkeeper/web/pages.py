@@ -31,7 +31,7 @@ from watchkeeper.api.deps import (
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 from watchkeeper.cases.review import ActionItem, Review, set_review
-from watchkeeper.cases.service import NEXT
+from watchkeeper.cases.service import NEXT, OPEN_STATUSES
 from watchkeeper.detection.rules import LEVELS
 from watchkeeper.errors import (
     InputError,
@@ -43,9 +43,10 @@ from watchkeeper.kpi import Period, compute
 from watchkeeper.kpi.cases import case_report
 from watchkeeper.kpi.overview import false_alarm_rates
 from watchkeeper.kpi.service import MIN_VERDICTS
+from watchkeeper.reports import duration
 from watchkeeper.search.request import SearchRequest, TimeRange
 from watchkeeper.search.service import SearchResult, run_histogram, run_search
-from watchkeeper.web.figures import CHART_HEIGHT, CHART_WIDTH, day_bars, duration
+from watchkeeper.web.figures import CHART_HEIGHT, CHART_WIDTH, day_bars
 
 if TYPE_CHECKING:
     from watchkeeper.server.services import Services
@@ -342,7 +343,7 @@ CaseManager = Annotated[Principal, Depends(allow(Permission.CASES_MANAGE))]
 @router.get("/cases")
 def cases_page(request: Request, services: ServicesDep, who: CaseReader,
                status: str = "open") -> HTMLResponse:
-    statuses = {"open": ("new", "in_progress", "contained"), "all": ()}.get(status, (status,))
+    statuses = {"open": OPEN_STATUSES, "all": ()}.get(status, (status,))
     cases, total = services.cases.find(tuple(statuses), limit=200)
     return _page(request, "cases.html", who, cases=cases, total=total, status=status)
 
@@ -421,7 +422,11 @@ def case_review(
     action_items: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     """The post-incident review from the case page; one action item per line."""
-    items = tuple(ActionItem(line.strip()) for line in action_items.splitlines() if line.strip())
+    # the page edits titles; an assignee given through the API stays with its title
+    before = services.cases.get(case_id).get("review") or {}
+    assignees = {i["title"]: i.get("assignee") for i in before.get("action_items", [])}
+    titles = [line.strip() for line in action_items.splitlines() if line.strip()]
+    items = tuple(ActionItem(title, assignees.get(title)) for title in titles)
     set_review(services.cases, who.actor, case_id,
                Review(what_happened, what_worked, what_to_change, items))
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
