@@ -180,7 +180,8 @@ class _FlatJsonParser(Parser):
             schemas = LearnedSchema()
             self.memory.put(self.name, "schema", schemas)
         # a stream in memory (the pipeline's) is read in one batch, as it is
-        whole = stream.getvalue() if isinstance(stream, io.BytesIO) else None
+        whole = (stream.getvalue() if isinstance(stream, io.BytesIO) and stream.tell() == 0
+                 else None)
         for batch in iter_json_documents(stream, source, batch_size):
             texts = line_texts(batch.lines)
             frame = json_frame(batch, source, schemas, texts, whole)
