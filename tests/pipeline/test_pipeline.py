@@ -160,6 +160,15 @@ def test_rule_files_are_reloaded_when_they_change(state_db: StateDB, tmp_path: P
         assert rig.rules.reload_if_changed()
         broken = str(rules / "sshd_failed_password.yml")
         assert [f.path for f in rig.rules.active.failed] == [broken]
+        nested = rules / "deeper" / "still"
+        nested.mkdir(parents=True)
+        (nested / "notes.txt").write_text("not a rule", encoding="utf-8")
+        assert not rig.rules.reload_if_changed(), "only rule files count"
+        shutil.copy(EXAMPLE_RULES / "linux" / "sshd_failed_password.yml", nested / "b.yaml")
+        assert rig.rules.reload_if_changed(), "a rule in a nested folder is seen"
+        (rules / "sshd_failed_password.yml").unlink()
+        assert rig.rules.reload_if_changed(), "a removed rule is seen"
+        assert rig.rules.active.failed == []
     finally:
         rig.spool.close()
 
