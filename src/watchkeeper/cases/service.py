@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from watchkeeper.alerts.model import AlertRow
+from watchkeeper.alerts.model import AlertEventRow, AlertRow
 from watchkeeper.alerts.service import alert_dict
 from watchkeeper.audit.model import AuditEntry
 from watchkeeper.audit.service import AuditLog
@@ -48,6 +48,8 @@ SEVERITY_OF_LEVEL = {"informational": "low", "low": "low", "medium": "medium",
                      "high": "high", "critical": "critical"}
 MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_.-]{1,64})")
 MAX_LIMIT = 500
+TIMELINE_EVENTS = 200
+"""Matching events a case's timeline lists at most (the earliest): the rest are in search."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +157,9 @@ class CaseService:
             return link.case_id if link else None
 
     def timeline(self, case_id: int) -> list[dict[str, Any]]:
-        """Alerts (at their first event), alerts added, tasks, comments and every recorded
-        change of the case, oldest first."""
+        """Alerts (at their first event), their matching events (the first
+        :data:`TIMELINE_EVENTS`), alerts added, tasks, comments and every recorded change
+        of the case, oldest first."""
         items: list[dict[str, Any]] = []
         with self.db.read() as session:
             row = _case(session, case_id)
@@ -165,6 +168,16 @@ class CaseService:
                 items.append(_item(alert.first_seen, "alert", None,
                                    f"{alert.rule_title} ({alert.level}) on "
                                    f"{alert.entities.get('host') or alert.host or '?'}"))
+            matched = session.execute(
+                select(AlertEventRow.event_id, AlertEventRow.timestamp, AlertRow.rule_title)
+                .join(AlertRow, AlertRow.id == AlertEventRow.alert_id)
+                .join(CaseAlertRow, CaseAlertRow.alert_id == AlertRow.id)
+                .where(CaseAlertRow.case_id == case_id, AlertEventRow.timestamp.is_not(None))
+                .order_by(AlertEventRow.timestamp, AlertEventRow.id).limit(TIMELINE_EVENTS))
+            for event_id, at, rule_title in matched:
+                if at is not None:  # the query keeps only timed events; this tells mypy
+                    items.append(_item(at, "event", None,
+                                       f"event {event_id} matched {rule_title}"))
             for task in session.execute(
                     select(CaseTaskRow).where(CaseTaskRow.case_id == case_id)).scalars():
                 if task.done_at is not None:
