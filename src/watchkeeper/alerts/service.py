@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.model import AlertEventRow, AlertRow
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.errors import ConflictError, NotFoundError, UsageError
 from watchkeeper.state.db import StateDB
+from watchkeeper.state.paging import page
 
 STATUSES = ("new", "acknowledged", "closed")
 VERDICTS = ("true_positive", "false_positive", "benign")
@@ -104,14 +105,9 @@ class AlertService:
         if wanted.until:
             query = query.where(AlertRow.last_seen < wanted.until)
         with self.db.read() as session:
-            total = session.execute(
-                select(func.count()).select_from(query.subquery())
-            ).scalar_one()
-            page_query = query.order_by(*SORTS[wanted.sort], AlertRow.id.desc())
-            page_rows = session.execute(
-                page_query.limit(wanted.limit).offset(wanted.offset)
-            ).scalars()
-            return [alert_dict(r) for r in page_rows], int(total)
+            rows, total = page(session, query, (*SORTS[wanted.sort], AlertRow.id.desc()),
+                               wanted.limit, wanted.offset)
+            return [alert_dict(r) for r in rows], total
 
     def get(self, alert_id: int) -> dict[str, Any]:
         with self.db.read() as session:

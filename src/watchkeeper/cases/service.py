@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.model import AlertEventRow, AlertRow
@@ -27,6 +27,7 @@ from watchkeeper.cases.templates import CaseTemplate, TemplateBook, load_templat
 from watchkeeper.config import CaseSettings
 from watchkeeper.errors import ConflictError, NotFoundError, UsageError
 from watchkeeper.state.db import StateDB
+from watchkeeper.state.paging import page
 
 STATUSES = ("new", "in_progress", "contained", "resolved", "closed")
 OPEN_STATUSES = STATUSES[:3]
@@ -127,12 +128,9 @@ class CaseService:
         if assignee is not None:
             query = query.where(CaseRow.assignee == assignee)
         with self.db.read() as session:
-            total = session.execute(
-                select(func.count()).select_from(query.subquery())).scalar_one()
-            rows = session.execute(
-                query.order_by(CaseRow.updated_at.desc(), CaseRow.id.desc())
-                .limit(limit).offset(offset)).scalars().all()
-            return [self.with_sla(case_dict(row)) for row in rows], int(total)
+            rows, total = page(session, query, (CaseRow.updated_at.desc(), CaseRow.id.desc()),
+                               limit, offset)
+            return [self.with_sla(case_dict(row)) for row in rows], total
 
     def get(self, case_id: int) -> dict[str, Any]:
         with self.db.read() as session:

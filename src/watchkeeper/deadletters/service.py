@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.deadletters.model import DeadLetterRow
 from watchkeeper.errors import ConflictError, NotFoundError, UsageError
 from watchkeeper.state.db import StateDB
+from watchkeeper.state.paging import page
 
 PREVIEW_BYTES = 2048
 LOOKUP_CHUNK = 400
@@ -132,13 +133,8 @@ class DeadLetters:
         if pending_only:
             query = query.where(DeadLetterRow.replayed_at.is_(None))
         with self.db.read() as session:
-            total = session.execute(
-                select(func.count()).select_from(query.subquery())
-            ).scalar_one()
-            rows = session.execute(
-                query.order_by(DeadLetterRow.id.desc()).limit(limit).offset(offset)
-            ).scalars()
-            return [letter_dict(row) for row in rows], int(total)
+            rows, total = page(session, query, (DeadLetterRow.id.desc(),), limit, offset)
+            return [letter_dict(row) for row in rows], total
 
     def get(self, letter_id: int) -> dict[str, Any]:
         self.flush()

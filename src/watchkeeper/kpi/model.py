@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from watchkeeper.errors import UsageError
+from watchkeeper.search.values import as_utc
 
 DEFAULT_SPAN = timedelta(days=30)
 MAX_SPAN = timedelta(days=366)
@@ -26,8 +27,8 @@ class Period:
     def of(cls, since: datetime | None, until: datetime | None,
            now: datetime | None = None) -> Period:
         """The period asked for; a missing end is now, a missing start 30 days before the end."""
-        end = _utc(until) if until is not None else (now or datetime.now(UTC))
-        start = _utc(since) if since is not None else end - DEFAULT_SPAN
+        end = as_utc(until) if until is not None else (now or datetime.now(UTC))
+        start = as_utc(since) if since is not None else end - DEFAULT_SPAN
         if start >= end:
             raise UsageError(f"since ({start.isoformat()}) must be before until "
                              f"({end.isoformat()})")
@@ -39,12 +40,6 @@ class Period:
         """Every UTC day the period touches, in order."""
         first, last = self.since.date(), (self.until - timedelta(microseconds=1)).date()
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

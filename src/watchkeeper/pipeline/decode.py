@@ -89,7 +89,7 @@ class Decoder:
                 result.rejected.extend(rejected)
         if frames:
             # one contiguous chunk per column: the stages after this are much faster on it
-            result.frame = pl.concat(frames, how="diagonal_relaxed", rechunk=True).rechunk()
+            result.frame = pl.concat(frames, how="diagonal_relaxed").rechunk()
         return result
 
     def _runs(self, chunks: Sequence[ChunkLike]) -> list[list[ChunkLike]]:

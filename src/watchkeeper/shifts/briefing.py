@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from watchkeeper.alerts.model import AlertRow
 from watchkeeper.cases.model import CaseRow
 from watchkeeper.cases.service import OPEN_STATUSES
+from watchkeeper.cases.service import SEVERITIES as CASE_SEVERITIES
+from watchkeeper.detection.rules import LEVELS as RULE_LEVELS
 from watchkeeper.errors import UsageError
 from watchkeeper.kpi.model import Durations, Period
 from watchkeeper.kpi.service import compute
@@ -25,8 +27,9 @@ from watchkeeper.reports import NONE_RECORDED, STYLE, duration, md
 from watchkeeper.shifts.snapshot import notable_changes
 
 SPANS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
-LEVELS = ("critical", "high", "medium", "low", "informational")
-SEVERITIES = ("critical", "high", "medium", "low")
+LEVELS = tuple(reversed(RULE_LEVELS))
+"""Worst first, as a briefing lists them."""
+SEVERITIES = tuple(reversed(CASE_SEVERITIES))
 TOP_RULES = 5
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.audit.chain import as_stored
@@ -24,6 +24,7 @@ from watchkeeper.shifts.roster import Shift, current_shift, parse_roster, parse_
 from watchkeeper.shifts.snapshot import gather
 from watchkeeper.state.base import utcnow
 from watchkeeper.state.db import StateDB
+from watchkeeper.state.paging import page
 
 UNSCHEDULED = "unscheduled"
 """The shift name of a handover written when no rostered shift is on duty."""
@@ -170,14 +171,10 @@ class ShiftService:
         if wanted.until:
             query = query.where(HandoverRow.created_at < wanted.until)
         with self.db.read() as session:
-            total = session.execute(
-                select(func.count()).select_from(query.subquery())
-            ).scalar_one()
-            rows = session.execute(
-                query.order_by(HandoverRow.created_at.desc(), HandoverRow.id.desc())
-                .limit(wanted.limit).offset(wanted.offset)
-            ).scalars()
-            return [summary(row) for row in rows], int(total)
+            rows, total = page(session, query,
+                               (HandoverRow.created_at.desc(), HandoverRow.id.desc()),
+                               wanted.limit, wanted.offset)
+            return [summary(row) for row in rows], total
 
     def get(self, handover_id: int) -> dict[str, Any]:
         with self.db.read() as session:
