@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -46,7 +47,10 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
-Duration = Annotated[float, Field(json_schema_extra={"examples": ["30s", "15m", "24h"]})]
+Duration = Annotated[float, WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0},
+              {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$"}],
+    "description": "seconds, or text like 30s, 15m, 24h, 7d"})]
 
 
 class _Strict(BaseModel):
@@ -390,11 +394,10 @@ class PlaybookTest(_Strict):
     """What ``trigger`` holds in templates: ``{alert: {...}}``, ``{case: {...}}``, …"""
     inputs: dict[str, Any] = Field(default_factory=dict)
     mocks: dict[str, Any] = Field(default_factory=dict)
-    """Step id → the outputs its action returns, or ``{error: "..."}`` to make it fail."""
+    """Step id (or ``caller>step`` inside a called playbook) → the outputs its action
+    returns, or ``{error: "..."}`` to make it fail."""
     approvals: dict[str, Literal["approve", "reject", "timeout"]] = Field(default_factory=dict)
     """Step id → the decision; approvals not named are approved."""
-    playbooks: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    """Sub-playbook name → the outputs it returns."""
     expect: TestExpect = Field(default_factory=TestExpect)
 
 

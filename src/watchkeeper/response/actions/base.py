@@ -111,11 +111,11 @@ class ActionContext(Protocol):
         ...
 
 
-I = TypeVar("I", bound=ActionInputs)
-O = TypeVar("O", bound=ActionOutputs)
+In = TypeVar("In", bound=ActionInputs)
+Out = TypeVar("Out", bound=ActionOutputs)
 
 
-class Action(Generic[I, O]):
+class Action(Generic[In, Out]):
     """One kind of thing a playbook can do. Subclasses set the class variables and
     implement :meth:`run` and :meth:`plan`."""
 
@@ -128,18 +128,21 @@ class Action(Generic[I, O]):
     """Connector types it can act through; empty: it needs none."""
     undo: ClassVar[str | None] = None
     """The action that reverses this one; every containment action names one."""
+    pure: ClassVar[bool] = False
+    """It reads nothing outside its inputs and changes nothing: playbook tests run it for
+    real instead of asking for a mock."""
 
-    def run(self, ctx: ActionContext, inputs: I) -> O:
+    def run(self, ctx: ActionContext, inputs: In) -> Out:
         raise NotImplementedError
 
-    def plan(self, ctx: ActionContext, inputs: I) -> Plan:
+    def plan(self, ctx: ActionContext, inputs: In) -> Plan:
         raise NotImplementedError
 
-    def before(self, ctx: ActionContext, inputs: I) -> dict[str, Any]:
+    def before(self, ctx: ActionContext, inputs: In) -> dict[str, Any]:
         """The state this action is about to change, recorded before it acts."""
         return {}
 
-    def undo_inputs(self, inputs: I, outputs: O) -> dict[str, Any]:
+    def undo_inputs(self, inputs: In, outputs: Out) -> dict[str, Any]:
         """The inputs of :attr:`undo` that reverse this call."""
         return inputs.model_dump(mode="json")
 
