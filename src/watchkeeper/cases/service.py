@@ -301,13 +301,13 @@ class CaseService:
             return case_dict(row, [a.id for a in _alerts(session, case_id)])
 
     def add_task(self, actor: str, case_id: int, title: str, assignee: str | None = None,
-                 due_at: datetime | None = None) -> dict[str, Any]:
+                 due_at: datetime | None = None, role: str | None = None) -> dict[str, Any]:
         if not title.strip():
             raise UsageError("a task needs a title")
         with self.db.session() as session:
             row = _case(session, case_id)
             task = CaseTaskRow(case_id=case_id, title=title.strip(), assignee=assignee,
-                               due_at=due_at, status="open", created_by=actor,
+                               role=role, due_at=due_at, status="open", created_by=actor,
                                created_at=datetime.now(UTC))
             session.add(task)
             row.updated_at = datetime.now(UTC)

@@ -40,7 +40,9 @@ from watchkeeper.response.templating import TemplateFailure, Templates
 MAX_DEPTH = 5
 """Playbooks calling playbooks, at most this deep (a cycle stops here)."""
 
-Status = Literal["done", "failed", "skipped", "waiting", "retrying"]
+Status = Literal["started", "done", "failed", "skipped", "waiting", "retrying"]
+"""``started``: an action was called and its answer is not recorded (the process stopped):
+the next walk calls it again, under the same idempotency key."""
 
 
 @dataclass

@@ -1,0 +1,321 @@
+"""Runs on a real state database: approvals, containment with its undo, restarts, retries,
+failures that end a run instead of leaving it stuck."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from tests.response.runworld import World, make_world, person
+from watchkeeper.audit.model import AuditEntry
+from watchkeeper.auth.roles import Role
+from watchkeeper.errors import ConflictError, PermissionDenied, UsageError
+from watchkeeper.response.actions.base import ActionFailed
+from watchkeeper.response.run_model import PlaybookRunRow, PlaybookStepRow
+from watchkeeper.response.runs import Start
+from watchkeeper.state.db import StateDB
+
+ALERT = {"alert": {"id": 7, "level": "high", "entities": {"host": "dc01",
+                                                           "source_ip": "203.0.113.7"}}}
+
+
+@pytest.fixture
+def world(state_db: StateDB) -> World:
+    return make_world(state_db)
+
+
+def start(world: World, actor: str = "carol", trigger: dict[str, Any] | None = None) -> int:
+    run = world.runs.start(Start("contain-source", actor, "manual", trigger or ALERT, {}))
+    assert run is not None
+    return int(run["id"])
+
+
+def approve_twice(world: World, run_id: int) -> None:
+    pending = world.desks.approvals.find(run_id=run_id)
+    assert len(pending) == 1
+    approval = pending[0]
+    assert approval["prompt"] == "Block 203.0.113.7 seen on dc01?"
+    world.desks.approvals.decide(person("ann", Role.RESPONDER), approval["id"], "approve", "",
+                                 world.clock())
+    assert world.desks.approvals.get(approval["id"])["status"] == "pending"
+    world.desks.approvals.decide(person("ben", Role.ADMIN), approval["id"], "approve", "ok",
+                                 world.clock())
+
+
+def audit_actions(db: StateDB) -> list[str]:
+    with db.read() as session:
+        return list(session.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars())
+
+
+def test_a_run_waits_for_four_eyes_then_blocks_records_the_undo_and_opens_a_case(
+        world: World) -> None:
+    run_id = start(world)
+    run = world.runs.advance(run_id)
+    assert run is not None
+    assert run["status"] == "waiting"
+    assert run["waiting_for"] == "approval at approve"
+    assert world.remote.names() == ["fake.lookup"]
+    approve_twice(world, run_id)
+    run = world.runs.advance(run_id)
+    assert run is not None
+    assert run["status"] == "succeeded", run["error"]
+    assert run["outputs"] == {"blocked": "203.0.113.7"}
+    assert run["path"] == ["lookup", "approve", "block", "open", "followup"]
+    assert world.remote.names() == ["fake.lookup", "fake.block_ip"]
+    _, inputs, key = world.remote.calls[1]
+    assert inputs == {"ip": "203.0.113.7", "comment": f"run {run_id}"}
+    assert key == f"run:{run_id}:block"
+    found = world.runs.get(run_id)
+    [containment] = found["containments"]
+    assert containment["status"] == "active"
+    assert containment["undo_action"] == "fake.unblock_ip"
+    assert containment["before"] == {"blocked": False}
+    assert containment["target"] == "203.0.113.7"
+    assert containment["expires_at"] == world.clock() + timedelta(hours=2)
+    assert found["case_id"] is not None
+    case = world.desks.cases.get(found["case_id"])
+    assert case["title"] == "Blocked 203.0.113.7"
+    assert [t["title"] for t in case["tasks"]] == ["Check dc01"]
+    [approval] = found["approvals"]
+    assert approval["status"] == "approved"
+    decided = world.desks.approvals.get(approval["id"])["decisions"]
+    assert [(d["actor"], d["decision"]) for d in decided] == [("ann", "approve"),
+                                                              ("ben", "approve")]
+    actions = audit_actions(world.db)
+    for expected in ("playbook_run.start", "approval.request", "approval.decide",
+                     "playbook_run.act", "containment.apply", "case.create",
+                     "playbook_run.finish"):
+        assert expected in actions
+
+
+def test_the_ttl_rolls_the_block_back_once(world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    approve_twice(world, run_id)
+    world.runs.advance(run_id)
+    assert world.desks.ledger.expire(world.clock()) == []
+    world.clock.advance(hours=2)
+    [done] = world.desks.ledger.expire(world.clock())
+    assert done["status"] == "rolled_back"
+    assert done["rolled_back_by"] == "system:ttl"
+    assert world.remote.names()[-1] == "fake.unblock_ip"
+    assert world.remote.calls[-1][2] == f"rollback:{done['id']}"
+    assert world.remote.blocked == set()
+    assert world.desks.ledger.expire(world.clock()) == []
+    with pytest.raises(ConflictError, match="rolled_back"):
+        world.desks.ledger.rollback("ann", done["id"], world.clock())
+
+
+def test_a_failed_rollback_is_kept_and_can_be_tried_again(world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    approve_twice(world, run_id)
+    world.runs.advance(run_id)
+    [containment] = world.desks.ledger.find()
+    world.remote.failures.append(ActionFailed("firewall unreachable"))
+    failed = world.desks.ledger.rollback("ann", containment["id"], world.clock(), "case closed")
+    assert failed["status"] == "rollback_failed"
+    assert "firewall unreachable" in failed["rollback_error"]
+    assert world.remote.blocked == {"203.0.113.7"}
+    done = world.desks.ledger.rollback("ann", containment["id"], world.clock())
+    assert done["status"] == "rolled_back"
+    assert done["rolled_back_by"] == "ann"
+    assert world.remote.blocked == set()
+
+
+def test_who_may_approve(world: World) -> None:
+    run_id = start(world, actor="carol")
+    world.runs.advance(run_id)
+    [approval] = world.desks.approvals.find(run_id=run_id)
+    now = world.clock()
+    with pytest.raises(PermissionDenied, match="role responder"):
+        world.desks.approvals.decide(person("vic", Role.VIEWER), approval["id"], "approve",
+                                     "", now)
+    with pytest.raises(PermissionDenied, match="role responder"):
+        world.desks.approvals.decide(person("al", Role.ANALYST), approval["id"], "approve",
+                                     "", now)
+    with pytest.raises(PermissionDenied, match="four eyes"):
+        world.desks.approvals.decide(person("carol", Role.RESPONDER), approval["id"],
+                                     "approve", "", now)
+    with pytest.raises(UsageError, match="approve or reject"):
+        world.desks.approvals.decide(person("ann", Role.RESPONDER), approval["id"], "maybe",
+                                     "", now)
+    world.desks.approvals.decide(person("ann", Role.RESPONDER), approval["id"], "approve",
+                                 "", now)
+    with pytest.raises(ConflictError, match="already decided"):
+        world.desks.approvals.decide(person("ann", Role.RESPONDER), approval["id"], "approve",
+                                     "", now)
+    assert world.remote.names() == ["fake.lookup"]
+
+
+def test_a_rejection_ends_the_run_without_acting(world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    [approval] = world.desks.approvals.find(run_id=run_id)
+    world.desks.approvals.decide(person("ann", Role.RESPONDER), approval["id"], "reject",
+                                 "not this one", world.clock())
+    run = world.runs.advance(run_id)
+    assert run is not None
+    assert run["status"] == "rejected"
+    assert run["error"] == "rejected by ann"
+    assert world.remote.names() == ["fake.lookup"]
+    assert world.desks.ledger.find() == []
+
+
+def test_nobody_deciding_in_time_takes_the_default(world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    assert world.runs.due() == []
+    world.clock.advance(hours=1)
+    assert world.runs.due() == [run_id]
+    run = world.runs.advance(run_id)
+    assert run is not None
+    assert run["status"] == "rejected"
+    assert run["error"] == "timed out and rejected by default"
+    [approval] = world.desks.approvals.find(status=None, run_id=run_id)
+    assert approval["status"] == "expired"
+    with pytest.raises(ConflictError):
+        world.desks.approvals.decide(person("ann", Role.RESPONDER), approval["id"], "approve",
+                                     "", world.clock())
+
+
+def test_a_restart_after_the_block_does_not_block_again(world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    approve_twice(world, run_id)
+    # the process dies after the block is recorded but before the run's end is written:
+    # simulate it by putting the run back to waiting, then let a new process pick it up
+    world.runs.advance(run_id)
+    with world.db.session() as session:
+        session.execute(update(PlaybookRunRow)
+            .values(status="waiting", wake_at=world.clock(), finished_at=None))
+    restarted = world.service()
+    assert restarted.due() == [run_id]
+    run = restarted.advance(run_id)
+    assert run is not None
+    assert run["status"] == "succeeded"
+    assert world.remote.names() == ["fake.lookup", "fake.block_ip"]
+    assert len(world.desks.ledger.find()) == 1
+
+
+def test_an_action_cut_off_mid_call_is_called_again_under_the_same_key(world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    approve_twice(world, run_id)
+    world.runs.advance(run_id)
+    # as if the process had died between calling the firewall and writing the answer
+    with world.db.session() as session:
+        step = session.execute(select(PlaybookStepRow).where(
+            PlaybookStepRow.run_id == run_id, PlaybookStepRow.path == "block")).scalar_one()
+        step.status = "started"
+        for later in session.execute(select(PlaybookStepRow).where(
+                PlaybookStepRow.run_id == run_id,
+                PlaybookStepRow.path.in_(["open", "followup"]))).scalars():
+            session.delete(later)
+        session.execute(update(PlaybookRunRow)
+            .values(status="waiting", wake_at=world.clock(), finished_at=None))
+    run = world.service().advance(run_id)
+    assert run is not None
+    assert run["status"] == "succeeded"
+    keys = [key for name, _, key in world.remote.calls if name == "fake.block_ip"]
+    assert keys == [f"run:{run_id}:block", f"run:{run_id}:block"]
+    assert len(world.desks.ledger.find()) == 1
+
+
+def test_retries_back_off_then_succeed(world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    approve_twice(world, run_id)
+    world.remote.failures.extend([ActionFailed("503"), ActionFailed("503")])
+    run = world.runs.advance(run_id)
+    assert run is not None
+    assert run["status"] == "waiting"
+    assert run["waiting_for"] == "retry at block"
+    assert run["wake_at"] == world.clock() + timedelta(seconds=10)
+    world.clock.advance(seconds=10)
+    run = world.runs.advance(run_id)
+    assert run is not None
+    assert run["wake_at"] == world.clock() + timedelta(seconds=20)
+    world.clock.advance(seconds=20)
+    run = world.runs.advance(run_id)
+    assert run is not None
+    assert run["status"] == "succeeded"
+    assert world.remote.names().count("fake.block_ip") == 3
+    step = next(s for s in world.runs.get(run_id)["steps"] if s["path"] == "block")
+    assert step["attempts"] == 3
+
+
+def test_a_refusal_that_will_not_change_is_not_retried(world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    approve_twice(world, run_id)
+    world.remote.failures.append(ActionFailed("400 bad request", retryable=False))
+    run = world.runs.advance(run_id)
+    assert run is not None
+    assert run["status"] == "failed"
+    assert run["error_step"] == "block"
+    assert "400 bad request" in run["error"]
+    assert world.remote.names().count("fake.block_ip") == 1
+
+
+BROKEN = """
+name: broken
+title: An action with a bug
+steps:
+  - id: one
+    action: fake.broken
+    with: {host: x}
+"""
+
+
+def test_a_bug_in_an_action_fails_the_run_instead_of_leaving_it_stuck(
+        state_db: StateDB) -> None:
+    world = make_world(state_db, BROKEN)
+    run = world.runs.start(Start("broken", "carol", "manual", {}, {}))
+    assert run is not None
+    done = world.runs.advance(run["id"])
+    assert done is not None
+    assert done["status"] == "failed"
+    assert "RuntimeError: a bug in an action" in done["error"]
+    assert world.runs.due() == []
+
+
+def test_one_run_per_dedup_key_and_a_cancel(world: World) -> None:
+    first = world.runs.start(Start("contain-source", "x", "alert", ALERT, {}, dedup_key="k"))
+    again = world.runs.start(Start("contain-source", "x", "alert", ALERT, {}, dedup_key="k"))
+    assert first is not None
+    assert again is None
+    world.runs.advance(first["id"])
+    cancelled = world.runs.cancel("ann", first["id"])
+    assert cancelled["status"] == "cancelled"
+    assert world.desks.approvals.find(run_id=first["id"]) == []
+    with pytest.raises(ConflictError):
+        world.runs.cancel("ann", first["id"])
+    assert world.runs.advance(first["id"]) is None
+
+
+def test_inputs_are_checked_when_a_run_starts(state_db: StateDB) -> None:
+    text = """
+name: with-inputs
+title: Inputs
+inputs:
+  ip: {type: string, required: true}
+  hours: {type: integer, default: 4}
+steps:
+  - id: look
+    action: fake.lookup
+    with: {host: "{{ inputs.ip }}"}
+"""
+    world = make_world(state_db, text)
+    with pytest.raises(UsageError, match="'ip' is required"):
+        world.runs.start(Start("with-inputs", "x", "manual", {}, {}))
+    with pytest.raises(UsageError, match="unknown input colour"):
+        world.runs.start(Start("with-inputs", "x", "manual", {}, {"ip": "a", "colour": 1}))
+    with pytest.raises(UsageError, match="'hours' must be a integer"):
+        world.runs.start(Start("with-inputs", "x", "manual", {}, {"ip": "a", "hours": "4"}))
+    run = world.runs.start(Start("with-inputs", "x", "manual", {}, {"ip": "10.0.0.1"}))
+    assert run is not None
+    assert run["inputs"] == {"ip": "10.0.0.1", "hours": 4}
