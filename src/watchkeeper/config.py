@@ -10,7 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -158,6 +165,29 @@ class CaseSettings(BaseModel):
         return {**defaults, **value}
 
 
+class ResponseSettings(BaseModel):
+    playbooks: list[Path] = Field(default_factory=list)
+    """Folders and files of playbooks (YAML), loaded at start and reloaded when they change."""
+    builtin_playbooks: bool = True
+    """Offer the built-in playbooks (for manual runs, tests and as examples)."""
+    enable_builtin: list[str] = Field(default_factory=list)
+    """Built-in playbooks whose alert, case and schedule triggers fire; the others run only
+    when started by hand."""
+    secret_key: SecretStr | None = None
+    """The key that encrypts connector secrets at rest (Fernet, urlsafe base64); by default
+    a key file made on first use in the data folder, readable by its owner only."""
+    worker_interval_s: float = Field(1.0, gt=0)
+    """How often due runs are advanced."""
+    dispatch_interval_s: float = Field(2.0, gt=0)
+    """How often new alerts, new cases and schedules are matched against triggers."""
+    containment_check_interval_s: float = Field(30.0, gt=0)
+    """How often containment whose TTL ran out is rolled back."""
+    reload_interval_s: float = Field(5.0, gt=0)
+    """How often playbook files are checked for changes."""
+    lease_s: float = Field(300.0, ge=10)
+    """How long a worker holds a run it advances before another may take it over."""
+
+
 class Settings(BaseSettings):
     """Everything ``serve`` needs; see ``docs/configuration.md``."""
 
@@ -182,6 +212,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     cases: CaseSettings = Field(default_factory=CaseSettings)
+    response: ResponseSettings = Field(default_factory=ResponseSettings)
 
     @field_validator("log_level")
     @classmethod

@@ -32,6 +32,7 @@ def test_viewer_only_reads() -> None:
         P.DEADLETTERS_READ,
         P.CASES_READ,
         P.METRICS_READ,
+        P.PLAYBOOKS_READ,
     }
 
 

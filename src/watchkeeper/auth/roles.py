@@ -1,7 +1,8 @@
 """Roles and permissions: the one matrix every route and service checks against.
 
-viewer reads; analyst also triages alerts, works cases, writes handovers and manages
-exceptions; responder also runs actions; admin may do everything a person may. No role
+viewer reads; analyst also triages alerts, works cases, writes handovers, manages
+exceptions and decides approvals a playbook asks of it; responder also runs playbooks and
+rolls containment back; admin may do everything a person may. No role
 holds ``ingest``: only an ingest token does, and it holds nothing else. The matrix is
 documented in docs/security.md, and a test keeps the two equal.
 """
@@ -40,14 +41,17 @@ class Permission(StrEnum):
     METRICS_READ = "metrics:read"
     HANDOVERS_WRITE = "handovers:write"
     SHIFTS_MANAGE = "shifts:manage"
+    PLAYBOOKS_READ = "playbooks:read"
+    APPROVALS_DECIDE = "approvals:decide"
+    CONNECTORS_MANAGE = "connectors:manage"
     INGEST = "ingest"
 
 
 P = Permission
 _VIEWER = frozenset({P.EVENTS_READ, P.ALERTS_READ, P.RULES_READ, P.DEADLETTERS_READ,
-                     P.CASES_READ, P.METRICS_READ})
+                     P.CASES_READ, P.METRICS_READ, P.PLAYBOOKS_READ})
 _ANALYST = _VIEWER | {P.ALERTS_TRIAGE, P.EXCEPTIONS_MANAGE, P.AUDIT_READ, P.CASES_MANAGE,
-                      P.HANDOVERS_WRITE}
+                      P.HANDOVERS_WRITE, P.APPROVALS_DECIDE}
 _RESPONDER = _ANALYST | {P.ACTIONS_RUN}
 _ADMIN = frozenset(Permission) - {P.INGEST}
 

@@ -26,6 +26,13 @@ class ConnectorSource(Protocol):
     def get(self, name: str) -> Connector: ...
 
 
+class NoConnectors:
+    """A connector source with none configured."""
+
+    def get(self, name: str) -> Connector:
+        raise UsageError(f"no connector named {name!r}")
+
+
 class NoLookups:
     """Lookups for a process with nothing to look in (tests, the command line)."""
 

@@ -85,6 +85,12 @@ class Dispatcher:
         """Whether a playbook's automatic triggers fire (built-ins only when enabled)."""
         self.clock = clock
 
+    def prime(self) -> None:
+        """Start the cursors at what exists now (once, for a new data folder), so that
+        what happens from now on is dispatched and the history is not."""
+        self._cursor("alerts", AlertRow.id)
+        self._cursor("cases", CaseRow.id)
+
     def dispatch(self) -> int:
         """Start the runs new alerts, new cases and due schedules call for; how many."""
         playbooks = [p for p in self.library().playbooks.values()

@@ -103,6 +103,16 @@ class Server:
                                                 self._check_slas)),
                 asyncio.create_task(self._announce(ports)),
             ]
+            response = self.settings.response
+            await asyncio.to_thread(self.services.response.dispatcher.prime)
+            self._tasks += [
+                asyncio.create_task(self._every(response.worker_interval_s, self._advance_runs)),
+                asyncio.create_task(self._every(response.dispatch_interval_s, self._dispatch)),
+                asyncio.create_task(self._every(response.containment_check_interval_s,
+                                                self._expire_containment)),
+                asyncio.create_task(self._every(response.reload_interval_s,
+                                                self._reload_playbooks)),
+            ]
             if self.settings.cases.grouping:
                 self._tasks.append(asyncio.create_task(
                     self._every(self.settings.cases.grouping_interval_s, self._group_alerts)))
@@ -173,6 +183,22 @@ class Server:
             grouping_of(self.services).group_open_alerts, datetime.now(UTC))
         if done:
             log.info("related alerts grouped into cases", extra={"changes": len(done)})
+
+    async def _dispatch(self) -> None:
+        started = await asyncio.to_thread(self.services.response.dispatcher.dispatch)
+        if started:
+            log.info("playbook runs started", extra={"runs": started})
+
+    async def _advance_runs(self) -> None:
+        await asyncio.to_thread(self.services.response.runs.work)
+
+    async def _expire_containment(self) -> None:
+        done = await asyncio.to_thread(self.services.response.ledger.expire, datetime.now(UTC))
+        if done:
+            log.info("expired containment rolled back", extra={"entries": len(done)})
+
+    async def _reload_playbooks(self) -> None:
+        await asyncio.to_thread(self.services.response.reload)
 
     async def _compact(self) -> None:
         await asyncio.to_thread(self.services.store.compact)

@@ -31,6 +31,10 @@ from watchkeeper.ops.metrics import Metrics
 from watchkeeper.parsers import default_registry
 from watchkeeper.pipeline.decode import Decoder
 from watchkeeper.pipeline.service import Pipeline
+from watchkeeper.response.actions import default_actions
+from watchkeeper.response.calls import NoConnectors
+from watchkeeper.response.lookups import ServerLookups
+from watchkeeper.response.service import Response
 from watchkeeper.rules.service import RuleService
 from watchkeeper.server.stores import open_events, open_state_db
 from watchkeeper.state.db import StateDB
@@ -94,6 +98,7 @@ class Services:
     decoder: Decoder
     metrics: Metrics
     pipeline: Pipeline
+    response: Response
     lock: DataDirLock
     http_counts: ReceiverCounters = field(default_factory=ReceiverCounters)
     receiver_counts: dict[str, ReceiverCounters] = field(default_factory=dict)
@@ -137,6 +142,10 @@ class Services:
             batch_size=settings.pipeline.batch_size,
             max_latency_s=settings.pipeline.max_latency_ms / 1000,
         )
+        cases = CaseService(db, audit, load_templates(settings.cases.templates),
+                            SlaPolicy.from_settings(settings.cases))
+        response = Response(settings.response, db, audit, cases, default_actions(),
+                            NoConnectors(), ServerLookups(assets, store))
         services = cls(
             settings=settings,
             db=db,
@@ -145,8 +154,7 @@ class Services:
                 db, audit, sessions=SessionSettings(secure_cookie=settings.cookies_secure)
             ),
             alerts=AlertService(db, audit),
-            cases=CaseService(db, audit, load_templates(settings.cases.templates),
-                              SlaPolicy.from_settings(settings.cases)),
+            cases=cases,
             rules=rules,
             assets=assets,
             dead_letters=dead_letters,
@@ -155,6 +163,7 @@ class Services:
             decoder=decoder,
             metrics=metrics,
             pipeline=pipeline,
+            response=response,
             lock=lock,
         )
         services.receiver_counts["http"] = services.http_counts

@@ -1,0 +1,147 @@
+"""Response automation as one service: the playbook library, runs, approvals, containment,
+triggers and connectors of a server, built once and passed around."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from watchkeeper.audit.service import AuditLog
+from watchkeeper.cases.service import CaseService
+from watchkeeper.config import ResponseSettings
+from watchkeeper.errors import AuthenticationError, UsageError
+from watchkeeper.response.actions.base import ActionRegistry, Lookups
+from watchkeeper.response.approvals import ApprovalDesk
+from watchkeeper.response.calls import Caller, ConnectorSource
+from watchkeeper.response.containment import Ledger
+from watchkeeper.response.dryrun import dry_run
+from watchkeeper.response.effects import Desks
+from watchkeeper.response.interpreter import Interpreter
+from watchkeeper.response.loader import Library, LoadedPlaybook, PlaybookError, load_library
+from watchkeeper.response.runs import RunService, Start, checked_inputs
+from watchkeeper.response.triggers import Dispatcher
+from watchkeeper.response.webhooks import verify
+from watchkeeper.state.db import StateDB
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    timestamp: str | None
+    signature: str | None
+    body: bytes
+
+
+class Response:
+    def __init__(self, settings: ResponseSettings, db: StateDB, audit: AuditLog,
+                 cases: CaseService, actions: ActionRegistry, connectors: ConnectorSource,
+                 lookups: Lookups | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.settings = settings
+        self.actions = actions
+        self.connectors = connectors
+        self.clock = clock
+        self.caller = Caller(actions, connectors, lookups, clock)
+        self.approvals = ApprovalDesk(db, audit)
+        self.ledger = Ledger(db, audit, self.caller)
+        self.desks = Desks(db, audit, self.caller, self.approvals, self.ledger, cases)
+        self._lock = threading.Lock()
+        self._signature: tuple[tuple[str, float, int], ...] = ()
+        self._library = Library(load_library([], actions, builtins=False))
+        self.reload(force=True)
+        self.runs = RunService(self.desks, self.library, lease_s=settings.lease_s, clock=clock)
+        self.dispatcher = Dispatcher(db, self.runs, self.library, self.active, clock)
+
+    def library(self) -> Library:
+        return self._library
+
+    @property
+    def errors(self) -> list[PlaybookError]:
+        return self._library.errors
+
+    def reload(self, force: bool = False) -> bool:
+        """Load the playbooks again if a file changed; whether they were. A broken file is
+        reported and left out; the others stay usable."""
+        signature = _signature(self.settings.playbooks)
+        with self._lock:
+            if not force and signature == self._signature:
+                return False
+            report = load_library(self.settings.playbooks, self.actions,
+                                  builtins=self.settings.builtin_playbooks)
+            self._library = Library(report)
+            self._signature = signature
+        for error in report.errors:
+            log.warning("playbook not loaded", extra={"where": error.location,
+                                                      "problems": error.problems})
+        return True
+
+    def active(self, loaded: LoadedPlaybook) -> bool:
+        """Whether the playbook's automatic triggers fire."""
+        return not loaded.builtin or loaded.name in self.settings.enable_builtin
+
+    def start_manual(self, actor: str, name: str, inputs: dict[str, Any],
+                     case_id: int | None = None, alert_id: int | None = None,
+                     ) -> dict[str, Any]:
+        """Start a run by hand (from a case, the API or the command line) and walk it as far
+        as it goes now."""
+        loaded = self._library.get(name)
+        trigger: dict[str, Any] = {"manual": {"by": actor}}
+        if case_id is not None:
+            trigger["case"] = {"id": case_id}
+        run = self.runs.start(Start(loaded.name, actor, "manual", trigger, inputs,
+                                    alert_id=alert_id, case_id=case_id))
+        assert run is not None
+        return self.runs.advance(run["id"]) or run
+
+    def webhook(self, name: str, delivery: Webhook, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Start a run from a signed webhook delivery (one run per delivery)."""
+        loaded = self._library.get(name)
+        hooks = [t.webhook for t in loaded.playbook.triggers if t.webhook is not None]
+        if not hooks or not loaded.playbook.enabled or not self.active(loaded):
+            # the same answer as a bad signature: no probing for which playbooks listen
+            raise AuthenticationError("the webhook's signature does not match")
+        key = None
+        for hook in hooks:
+            secret = self.connectors.get(hook.secret).secrets.get("signing_key")
+            if secret is None:
+                raise UsageError(f"connector {hook.secret!r} has no secret 'signing_key'")
+            try:
+                key = verify(secret, delivery.timestamp, delivery.signature, delivery.body,
+                             self.clock())
+                break
+            except AuthenticationError:
+                continue
+        if key is None:
+            raise AuthenticationError("the webhook's signature does not match")
+        run = self.runs.start(Start(loaded.name, f"webhook:{name}", "webhook",
+                                    {"webhook": inputs}, inputs,
+                                    dedup_key=f"webhook:{name}:{key}"))
+        if run is None:
+            raise AuthenticationError("this webhook delivery was already received")
+        return run
+
+    def dry_run(self, name: str, trigger: dict[str, Any], inputs: dict[str, Any],
+                ) -> dict[str, Any]:
+        loaded = self._library.get(name)
+        values = checked_inputs(loaded.playbook.inputs, inputs)
+        interpreter = Interpreter(lambda other: self._library.get(other).playbook)
+        return dry_run(interpreter, loaded.playbook, self.caller, trigger, values)
+
+
+def _signature(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
+    found: list[tuple[str, float, int]] = []
+    for path in paths:
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                stat = file.stat()
+            except OSError:
+                continue
+            found.append((str(file), stat.st_mtime, stat.st_size))
+    return tuple(found)
