@@ -160,6 +160,8 @@ def load_text(text: str, origin: str, actions: ActionRegistry,
 def builtin_sources() -> list[tuple[str, str]]:
     """(name of file, text) of every playbook shipped with Watchkeeper."""
     folder = resources.files("watchkeeper.response").joinpath("library")
+    if not folder.is_dir():
+        return []
     return sorted((entry.name, entry.read_text(encoding="utf-8"))
                   for entry in folder.iterdir() if entry.name.endswith(SUFFIXES))
 
