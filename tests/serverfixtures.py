@@ -26,6 +26,7 @@ from watchkeeper.server.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_RULES = ROOT / "examples" / "rules"
+EXAMPLE_PLAYBOOKS = ROOT / "examples" / "playbooks"
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "analyst", "responder", "viewer")
 
@@ -36,6 +37,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "rules": {"paths": [EXAMPLE_RULES], "reload_interval_s": 0.5},
         "pipeline": {"max_latency_ms": 20, "fsync": False},
         "syslog": {"udp_port": None, "tcp_port": None},
+        "response": {"playbooks": [EXAMPLE_PLAYBOOKS]},
     }
     values.update(overrides)
     return Settings(**values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from watchkeeper.api.shifts import shifts_of
 from watchkeeper.auth.principal import SYSTEM
 from watchkeeper.auth.roles import Permission
 from watchkeeper.cases.service import NewCase
+from watchkeeper.response.run_model import ContainmentRow
 
 P = Permission
 PUBLIC = "public"
@@ -50,6 +52,7 @@ class Entry:
 EVENT_LINE = b'{"EventID": 4624, "Channel": "Security", "Computer": "matrix"}\n'
 EXCEPTION = {"reason": "matrix", "match": {"host.name": "matrix.invalid"}}
 ROSTER_SHIFT = {"name": "matrix", "start": "00:00", "end": "00:00"}
+EXAMPLE_PLAYBOOK = "confirm-and-open-case"
 SPAN = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
 
 TABLE: dict[tuple[str, str], Entry] = {
@@ -179,6 +182,24 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/handover"): Entry(P.CASES_READ),
     ("POST", "/handover"): Entry(P.HANDOVERS_WRITE, form={}),
     ("POST", "/handover/{handover_id}/acknowledge"): Entry(P.HANDOVERS_WRITE, form={}),
+    # response automation
+    ("GET", "/api/v1/playbooks"): Entry(P.PLAYBOOKS_READ),
+    ("GET", "/api/v1/playbooks/schema"): Entry(P.PLAYBOOKS_READ),
+    ("GET", "/api/v1/playbooks/actions"): Entry(P.PLAYBOOKS_READ),
+    ("GET", "/api/v1/playbooks/metrics"): Entry(P.PLAYBOOKS_READ),
+    ("GET", "/api/v1/playbooks/{name}"): Entry(P.PLAYBOOKS_READ),
+    ("POST", "/api/v1/playbooks/{name}/runs"): Entry(P.ACTIONS_RUN, json={}),
+    ("POST", "/api/v1/playbooks/{name}/dry-run"): Entry(P.ACTIONS_RUN, json={}),
+    ("POST", "/api/v1/playbooks/{name}/webhook"): Entry(PUBLIC),
+    ("GET", "/api/v1/playbook-runs"): Entry(P.PLAYBOOKS_READ),
+    ("GET", "/api/v1/playbook-runs/{run_id}"): Entry(P.PLAYBOOKS_READ),
+    ("POST", "/api/v1/playbook-runs/{run_id}/cancel"): Entry(P.ACTIONS_RUN),
+    ("GET", "/api/v1/approvals"): Entry(P.PLAYBOOKS_READ),
+    ("GET", "/api/v1/approvals/{approval_id}"): Entry(P.PLAYBOOKS_READ),
+    ("POST", "/api/v1/approvals/{approval_id}/decision"): Entry(
+        P.APPROVALS_DECIDE, json={"decision": "approve"}),
+    ("GET", "/api/v1/containment"): Entry(P.PLAYBOOKS_READ),
+    ("POST", "/api/v1/containment/{containment_id}/rollback"): Entry(P.ACTIONS_RUN, json={}),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }
@@ -255,6 +276,15 @@ class World:
                 return str(made["id"])
             case "asset_id":
                 return str(services.assets.put("system", f"host-{role}-{web}")["id"])
+            case "name":
+                return EXAMPLE_PLAYBOOK
+            case "run_id":
+                return str(self.waiting_run())
+            case "approval_id":
+                [approval] = services.response.approvals.find(run_id=self.waiting_run())
+                return str(approval["id"])
+            case "containment_id":
+                return str(self.containment())
             case "handover_id":
                 return str(shifts_of(services).generate("system")["id"])
             case "token_id":
@@ -270,6 +300,26 @@ class World:
             task = services.cases.add_task("system", case["id"], "matrix task")
             self.made.update(case_id=case["id"], task_id=task["id"])
         return self.made
+
+    def waiting_run(self) -> int:
+        """A fresh run of the example playbook, waiting for an analyst's or a responder's
+        approval."""
+        run = self.api.services.response.start_manual("system", EXAMPLE_PLAYBOOK, {})
+        assert run["status"] == "waiting", run
+        return int(run["id"])
+
+    def containment(self) -> int:
+        """A fresh containment entry whose undo fails (its connector does not exist)."""
+        db = self.api.services.db
+        with db.session() as session:
+            row = ContainmentRow(key=f"matrix:{secrets.token_hex(8)}", action="firewall.block_ip",
+                                 connector="nowhere", target="198.51.100.9",
+                                 undo_action="firewall.unblock_ip",
+                                 undo_inputs={"ip": "198.51.100.9"}, status="active",
+                                 inputs={}, outputs={}, before={})
+            session.add(row)
+            session.flush()
+            return row.id
 
     def evidence(self) -> int:
         """One evidence file of the shared case, made on first use."""

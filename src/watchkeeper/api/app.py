@@ -39,6 +39,7 @@ def create_app(services: Services) -> FastAPI:
         ingest,
         kpi,
         notifications,
+        playbooks,
         rules,
         shifts,
     )
@@ -54,7 +55,7 @@ def create_app(services: Services) -> FastAPI:
     limit = min(OTHER_BODY_BYTES, services.settings.http.max_body_bytes)
     app.add_middleware(BodyLimit, limit=limit, wider=case_evidence.wider_limits(services))
     for module in (auth, alerts, cases, kpi, shifts, rules, assets, deadletters, events, ingest,
-                   audit, notifications):
+                   audit, notifications, playbooks):
         app.include_router(module.router)
     app.include_router(case_evidence.router)
     app.include_router(pages.router)

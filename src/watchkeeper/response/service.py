@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.cases.service import CaseService
 from watchkeeper.config import ResponseSettings
@@ -99,8 +101,9 @@ class Response:
         assert run is not None
         return self.runs.advance(run["id"]) or run
 
-    def webhook(self, name: str, delivery: Webhook, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Start a run from a signed webhook delivery (one run per delivery)."""
+    def webhook(self, name: str, delivery: Webhook) -> dict[str, Any]:
+        """Start a run from a signed webhook delivery (one run per delivery); the body, a
+        JSON object, gives the run's inputs."""
         loaded = self._library.get(name)
         hooks = [t.webhook for t in loaded.playbook.triggers if t.webhook is not None]
         if not hooks or not loaded.playbook.enabled or not self.active(loaded):
@@ -119,6 +122,12 @@ class Response:
                 continue
         if key is None:
             raise AuthenticationError("the webhook's signature does not match")
+        try:
+            inputs = orjson.loads(delivery.body) if delivery.body.strip() else {}
+        except orjson.JSONDecodeError as error:
+            raise UsageError(f"a webhook body is a JSON object: {error}") from None
+        if not isinstance(inputs, dict):
+            raise UsageError("a webhook body is a JSON object")
         run = self.runs.start(Start(loaded.name, f"webhook:{name}", "webhook",
                                     {"webhook": inputs}, inputs,
                                     dedup_key=f"webhook:{name}:{key}"))
