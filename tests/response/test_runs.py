@@ -16,6 +16,7 @@ from watchkeeper.errors import ConflictError, PermissionDenied, UsageError
 from watchkeeper.response.actions.base import ActionFailed
 from watchkeeper.response.run_model import PlaybookRunRow, PlaybookStepRow
 from watchkeeper.response.runs import Start
+from watchkeeper.shifts.snapshot import gather
 from watchkeeper.state.db import StateDB
 
 ALERT = {"alert": {"id": 7, "level": "high", "entities": {"host": "dc01",
@@ -319,3 +320,21 @@ steps:
     run = world.runs.start(Start("with-inputs", "x", "manual", {}, {"ip": "10.0.0.1"}))
     assert run is not None
     assert run["inputs"] == {"ip": "10.0.0.1", "hours": 4}
+
+
+def test_the_handover_lists_pending_approvals_and_containment_in_force(world: World) -> None:
+    first = start(world)
+    world.runs.advance(first)
+    second = start(world)
+    world.runs.advance(second)
+    approve_twice(world, second)
+    world.runs.advance(second)
+    with world.db.read() as session:
+        content = gather(session, world.clock() - timedelta(hours=8), world.clock())
+    [approval] = content["tasks"]["items"][:1]
+    assert approval["run_id"] == first
+    assert "Block 203.0.113.7 seen on dc01?" in approval["title"]
+    assert "(four eyes)" in approval["title"]
+    [held] = content["containment"]["items"]
+    assert held["title"].startswith("fake.block_ip 203.0.113.7 (case ")
+    assert "rolled back automatically at 2026-11-02 11:00 UTC" in held["title"]

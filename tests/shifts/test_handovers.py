@@ -103,7 +103,8 @@ def test_generation_reports_the_window_since_the_shift_start(
         ("ben", "exception 7 removed: backup server"),
     ]
     assert content["incidents"] == {"items": [], "source": "cases"}
-    assert content["tasks"] == {"items": [], "source": "cases"}
+    assert content["tasks"] == {"items": [], "source": "approvals and cases"}
+    assert content["containment"] == {"items": [], "source": "playbooks"}
     assert content["members"] == ["nick"]
     md = made["markdown"]
     assert "- \\#1 \\[critical\\] \\<script\\>x\\</script\\> on host-1 (risk 95, new)" \

@@ -49,6 +49,10 @@ None recorded.
 ## Pending approvals and tasks
 
 None recorded.
+
+## Containment in force
+
+None recorded.
 """
 
 

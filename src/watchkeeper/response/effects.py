@@ -31,7 +31,7 @@ from watchkeeper.response.model import (
     SetCaseStep,
     TaskStep,
 )
-from watchkeeper.response.run_model import PlaybookRunRow
+from watchkeeper.response.run_model import ContainmentRow, PlaybookRunRow
 from watchkeeper.state.db import StateDB
 
 
@@ -152,6 +152,10 @@ class LiveEffects:
         with self.desks.db.session() as session:
             session.execute(update(PlaybookRunRow).where(
                 PlaybookRunRow.id == self.facts.run_id).values(case_id=case_id))
+            # containment taken before the case existed belongs to it too
+            session.execute(update(ContainmentRow).where(
+                ContainmentRow.run_id == self.facts.run_id, ContainmentRow.case_id.is_(None))
+                .values(case_id=case_id))
 
 
 def _alert_ids(value: Any, default: int | None) -> list[int]:

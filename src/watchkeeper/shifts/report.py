@@ -40,6 +40,7 @@ def sections(content: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ("Open incidents", _titles(content.get("incidents", {}))),
         ("SLAs breached or due soon", _titles(content.get("slas", {}))),
         ("Pending approvals and tasks", _titles(content.get("tasks", {}))),
+        ("Containment in force", _titles(content.get("containment", {}))),
     ]
 
 

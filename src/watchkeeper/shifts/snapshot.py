@@ -1,9 +1,9 @@
 """What a handover says, gathered from the state database as JSON-ready data.
 
-The snapshot keeps one key per section. ``incidents`` (open cases) and ``tasks`` (open
-case tasks; approvals join them once response actions exist) are ``{"items": [...],
-"source": ...}``: items are dicts with at least ``title``, ``source`` names what they
-come from.
+The snapshot keeps one key per section. ``incidents`` (open cases), ``tasks`` (pending
+playbook approvals, then open case tasks) and ``containment`` (blocks, quarantines and
+disabled accounts in force) are ``{"items": [...], "source": ...}``: items are dicts with
+at least ``title``, ``source`` names what they come from.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from watchkeeper.audit.model import AuditEntry
 from watchkeeper.cases.model import CaseRow, CaseTaskRow
 from watchkeeper.cases.service import OPEN_STATUSES, case_dict
 from watchkeeper.cases.sla import AT_RISK, BREACHED, SlaPolicy, sla_states
+from watchkeeper.response.run_model import ApprovalRow, ContainmentRow
 
 SNAPSHOT_VERSION = 1
 NOTABLE_LEVELS = ("critical", "high")
@@ -41,7 +42,9 @@ def gather(session: Session, start: datetime, end: datetime,
         "alerts": _alerts(session, start, end),
         "changes": notable_changes(session, start, end),
         "incidents": {"items": _open_cases(session), "source": "cases"},
-        "tasks": {"items": _open_tasks(session), "source": "cases"},
+        "tasks": {"items": _pending_approvals(session) + _open_tasks(session),
+                  "source": "approvals and cases"},
+        "containment": {"items": _containment(session), "source": "playbooks"},
         "slas": {"items": _urgent_slas(session, sla, end) if sla else [], "source": "cases"},
     }
 
@@ -71,6 +74,36 @@ def _open_cases(session: Session) -> list[dict[str, Any]]:
                               f"{r.title}" + (f" (assigned to {r.assignee})" if r.assignee else ""),
          "severity": r.severity, "status": r.status, "assignee": r.assignee}
         for r in rows
+    ]
+
+
+def _pending_approvals(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ApprovalRow).where(ApprovalRow.status == "pending")
+        .order_by(ApprovalRow.expires_at, ApprovalRow.id).limit(MAX_NOTABLE)).scalars()
+    return [
+        {"approval_id": a.id, "run_id": a.run_id,
+         "title": f"approval {a.id} for playbook {a.playbook} (run {a.run_id}): {a.prompt} "
+                  f"— for {', '.join([*a.roles, *a.users])}"
+                  f"{' (four eyes)' if a.required > 1 else ''}, "
+                  f"due {a.expires_at:%Y-%m-%d %H:%M} UTC"}
+        for a in rows
+    ]
+
+
+def _containment(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ContainmentRow).where(ContainmentRow.status.in_(("active", "rollback_failed")))
+        .order_by(ContainmentRow.id).limit(MAX_NOTABLE)).scalars()
+    return [
+        {"containment_id": c.id, "case_id": c.case_id,
+         "title": f"{c.action} {c.target}"
+                  + (f" (case {c.case_id})" if c.case_id else "")
+                  + (f", rolled back automatically at {c.expires_at:%Y-%m-%d %H:%M} UTC"
+                     if c.expires_at and c.status == "active" else "")
+                  + (f", ROLLBACK FAILED: {c.rollback_error}"
+                     if c.status == "rollback_failed" else "")}
+        for c in rows
     ]
 
 
