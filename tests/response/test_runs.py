@@ -16,6 +16,7 @@ from watchkeeper.errors import ConflictError, PermissionDenied, UsageError
 from watchkeeper.response.actions.base import ActionFailed
 from watchkeeper.response.run_model import PlaybookRunRow, PlaybookStepRow
 from watchkeeper.response.runs import Start
+from watchkeeper.response.timeline import case_items
 from watchkeeper.shifts.snapshot import gather
 from watchkeeper.state.db import StateDB
 
@@ -338,3 +339,22 @@ def test_the_handover_lists_pending_approvals_and_containment_in_force(world: Wo
     [held] = content["containment"]["items"]
     assert held["title"].startswith("fake.block_ip 203.0.113.7 (case ")
     assert "rolled back automatically at 2026-11-02 11:00 UTC" in held["title"]
+
+
+def test_the_case_timeline_tells_what_the_playbook_did(world: World) -> None:
+    world.desks.cases.timeline_hooks.append(case_items)
+    run_id = start(world)
+    world.runs.advance(run_id)
+    approve_twice(world, run_id)
+    world.runs.advance(run_id)
+    case_id = world.runs.get(run_id)["case_id"]
+    [containment] = world.desks.ledger.find()
+    world.clock.advance(minutes=5)
+    world.desks.ledger.rollback("ann", containment["id"], world.clock())
+    kinds = [(item["kind"], item["text"]) for item in world.desks.cases.timeline(case_id)
+             if item["kind"].startswith(("playbook", "approval", "containment"))]
+    assert ("containment.apply", "fake.block_ip 203.0.113.7 (undo: fake.unblock_ip)") in kinds
+    assert ("containment.rollback", "fake.unblock_ip 203.0.113.7") in kinds
+    assert ("playbook.action", "fake.block_ip (block) done") in kinds
+    assert "playbook.finish" in [k for k, _ in kinds]
+    assert any(k == "approval" and "approved" in t for k, t in kinds)

@@ -106,6 +106,9 @@ class CaseService:
         self.templates = templates if templates is not None else load_templates()
         self.sla = sla if sla is not None else SlaPolicy.from_settings(CaseSettings())
         self.link_hooks: list[Callable[[Session, int], None]] = []
+        self.timeline_hooks: list[Callable[[Session, int], list[dict[str, Any]]]] = []
+        """More of a case's story, from capabilities built on cases (playbook runs, the
+        containment they took): each gives items of ``at``, ``kind``, ``who``, ``text``."""
         """Called with the session and the case id after alerts join a case, in the same
         transaction (observables are refreshed this way)."""
 
@@ -191,6 +194,8 @@ class CaseService:
                 if entry.action == "case.create":
                     continue
                 items.append(_item(entry.at, entry.action, entry.actor, _change_text(entry)))
+            for hook in self.timeline_hooks:
+                items.extend(hook(session, case_id))
         return sorted(items, key=lambda item: item["at"])
 
     # changing ------------------------------------------------------------------------------

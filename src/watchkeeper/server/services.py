@@ -35,6 +35,7 @@ from watchkeeper.response.actions import default_actions
 from watchkeeper.response.calls import NoConnectors
 from watchkeeper.response.lookups import ServerLookups
 from watchkeeper.response.service import Response
+from watchkeeper.response.timeline import case_items
 from watchkeeper.rules.service import RuleService
 from watchkeeper.server.stores import open_events, open_state_db
 from watchkeeper.state.db import StateDB
@@ -168,6 +169,7 @@ class Services:
         )
         services.receiver_counts["http"] = services.http_counts
         services.cases.link_hooks.append(ObservableService(db, audit, store).refresh)
+        services.cases.timeline_hooks.append(case_items)
         metrics.watch_receivers(
             lambda: {name: c.as_dict() for name, c in services.receiver_counts.items()}
         )
