@@ -9,6 +9,7 @@ the real registry.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from typing import Any
 
 from pydantic import Field
@@ -185,9 +186,10 @@ class ExtractIndicators(Action[TextInputs, IndicatorOutputs]):
         text = inputs.text
         urls = _unique([u.rstrip(".,;)") for u in _URL.findall(text)])
         emails = _unique([m.group(0).lower() for m in _EMAIL.finditer(text)])
-        mail_domains = {m.group(1).lower() for m in _EMAIL.finditer(text)}
-        domains = _unique([d.lower() for d in _DOMAIN.findall(text)
-                           if d.lower() not in mail_domains])
+        rest = _EMAIL.sub(" ", _URL.sub(" ", text))
+        hosts = [urlsplit(u).hostname or "" for u in urls]
+        domains = _unique([d.lower() for d in [*hosts, *_DOMAIN.findall(rest)]
+                           if d and not _IP.fullmatch(d)])
         return IndicatorOutputs(ips=_unique(_IP.findall(text)), domains=domains, urls=urls,
                                 hashes=_unique([h.lower() for h in _HASH.findall(text)]),
                                 emails=emails)
