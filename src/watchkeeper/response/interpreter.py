@@ -181,7 +181,11 @@ class _Walk:
               depth: int) -> None:
         for step in steps:
             path = f"{prefix}{step.id}"
-            context["steps"][step.id] = self.step(step, context, path, depth)
+            try:
+                context["steps"][step.id] = self.step(step, context, path, depth)
+            except TemplateFailure as error:
+                # a broken template is the playbook's fault: on_error does not apply
+                raise Stopped("failed", str(error), path) from None
 
     def step(self, step: Step, context: dict[str, Any], path: str,
              depth: int) -> dict[str, Any]:

@@ -9,8 +9,8 @@ the real registry.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
