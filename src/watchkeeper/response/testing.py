@@ -229,7 +229,8 @@ def run_test(loaded: LoadedPlaybook, test: PlaybookTest, interpreter: Interprete
             effects.clock = max(effects.clock, outcome.wake_at)
     except MockFailure as failure:
         differences.append(str(failure))
-    if outcome is not None and not differences:
+        outcome = None
+    if outcome is not None:
         differences.extend(compare(test, outcome, list(effects.calls.values())))
     return TestResult(playbook.name, test.name, not differences, differences, outcome)
 
