@@ -39,6 +39,7 @@ def register() -> None:
     from watchkeeper.cli.admin import audit, search, tokens, users
     from watchkeeper.cli.handover import briefing, handover
     from watchkeeper.cli.hunt import hunt
+    from watchkeeper.cli.playbook import playbook
     from watchkeeper.cli.rules import rules
     from watchkeeper.cli.server import import_, init, serve
 
@@ -46,6 +47,7 @@ def register() -> None:
         cli.add_command(command)
     cli.add_command(handover)
     cli.add_command(briefing)
+    cli.add_command(playbook)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from watchkeeper.errors import WatchkeeperError
+from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.response.actions.base import ActionFailed
 from watchkeeper.response.model import (
     ActionStep,
@@ -148,7 +148,10 @@ class Interpreter:
             trigger: Mapping[str, Any], inputs: Mapping[str, Any],
             run_info: Mapping[str, Any]) -> Outcome:
         walk = _Walk(self, journal, effects, run_info)
-        context = walk.context(trigger, inputs)
+        try:
+            context = walk.context(trigger, bind_inputs(playbook, inputs))
+        except UsageError as error:
+            return Outcome("failed", error=str(error))
         try:
             walk.steps(playbook.steps, context, "", depth=0)
             outputs = self._templates.render(playbook.outputs, context, "outputs")
@@ -180,7 +183,11 @@ class _Walk:
               depth: int) -> None:
         for step in steps:
             path = f"{prefix}{step.id}"
-            context["steps"][step.id] = self.step(step, context, path, depth)
+            try:
+                context["steps"][step.id] = self.step(step, context, path, depth)
+            except TemplateFailure as error:
+                # a broken template is the playbook's fault: on_error does not apply
+                raise Stopped("failed", str(error), path) from None
 
     def step(self, step: Step, context: dict[str, Any], path: str,
              depth: int) -> dict[str, Any]:
@@ -191,6 +198,8 @@ class _Walk:
             if isinstance(step, BranchStep | ForEachStep | PlaybookStep):
                 # children are replayed from their own records: walk them again
                 return self._compound(step, context, path, depth, record)
+            if isinstance(step, ApprovalStep):
+                _stop_if_rejected(step, record.outputs, path)
             return _visible(record)
         if record is not None and record.status == "failed":
             self.path.append(step.id)
@@ -247,7 +256,11 @@ class _Walk:
             called = self.resolve(step.playbook)
         except WatchkeeperError as error:
             raise Stopped("failed", str(error), path) from None
-        inputs = self.templates.render(step.with_, context, f"{path}.with")
+        rendered = self.templates.render(step.with_, context, f"{path}.with")
+        try:
+            inputs = bind_inputs(called, rendered)
+        except UsageError as error:
+            raise Stopped("failed", f"playbook {called.name!r}: {error}", path) from None
         inner = {"trigger": context["trigger"], "inputs": inputs, "steps": {},
                  "run": self.run_info}
         self.steps(called.steps, inner, f"{path}>", depth + 1)
@@ -279,10 +292,7 @@ class _Walk:
             outputs = {"decision": answer.decision, "by": answer.by,
                        "timed_out": answer.timed_out}
             self._done(step, path, outputs)
-            if answer.decision == "rejected" and step.approval.on_reject == "stop":
-                raise Stopped("rejected", "timed out and rejected by default"
-                              if answer.timed_out else "rejected by " + ", ".join(answer.by),
-                              path)
+            _stop_if_rejected(step, outputs, path)
             return outputs
         if isinstance(step, ActionStep):
             return self._action(step, context, path, record, now)
@@ -350,3 +360,35 @@ def _visible(record: StepRecord) -> dict[str, Any]:
     if record.status == "failed":
         return {"failed": True, "error": record.error}
     return dict(record.outputs)
+
+
+def _stop_if_rejected(step: ApprovalStep, outputs: Mapping[str, Any], path: str) -> None:
+    """A rejection that stops the run stops every replay of it too."""
+    if outputs.get("decision") == "rejected" and step.approval.on_reject == "stop":
+        raise Stopped("rejected", "timed out and rejected by default" if outputs.get(
+            "timed_out") else "rejected by " + ", ".join(outputs.get("by") or []), path)
+
+
+_INPUT_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+    "list": (list,), "object": (dict,)}
+
+
+def bind_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` with the declared defaults filled in; a UsageError names every declared
+    input that is missing or of the wrong type. Undeclared inputs pass through."""
+    bound = dict(given)
+    problems = []
+    for name, spec in playbook.inputs.items():
+        value = bound.get(name)
+        if value is None:
+            if spec.required:
+                problems.append(f"inputs.{name}: required")
+            bound[name] = spec.default
+        elif not isinstance(value, _INPUT_TYPES[spec.type]) or (
+                isinstance(value, bool) and spec.type in ("integer", "number")):
+            problems.append(f"inputs.{name}: expected {spec.type}, "
+                            f"got {type(value).__name__}")
+    if problems:
+        raise UsageError("; ".join(problems))
+    return bound

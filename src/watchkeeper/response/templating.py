@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2 import StrictUndefined, TemplateError, Undefined, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -144,9 +144,20 @@ class Templates:
             raise TemplateFailure(f"template error: {error}", location=where) from None
         except (TypeError, ValueError, ArithmeticError, LookupError) as error:
             raise TemplateFailure(f"{type(error).__name__}: {error}", location=where) from None
-        if isinstance(result, StrictUndefined):
-            raise TemplateFailure("undefined value", location=where)
+        if isinstance(result, Undefined):
+            _undefined(result, where)
         if isinstance(result, str) and len(result) > MAX_OUTPUT_CHARS:
             raise TemplateFailure(f"renders to more than {MAX_OUTPUT_CHARS} characters",
                                   location=where)
         return result
+
+
+def _undefined(value: Undefined, where: str) -> None:
+    """Raise the reason ``value`` is undefined: missing, or hidden by the sandbox."""
+    try:
+        str(value)
+    except SecurityError as error:
+        raise TemplateFailure(f"refused by the sandbox: {error}", location=where) from None
+    except UndefinedError as error:
+        raise TemplateFailure(str(error), location=where) from None
+    raise TemplateFailure("undefined value", location=where)

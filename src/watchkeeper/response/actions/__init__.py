@@ -1,4 +1,4 @@
-"""The actions playbooks can take: built-in ones, then those of installed plugins."""
+"""Actions a playbook step can run, and the registry of them by name."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from watchkeeper.response.actions.base import ActionRegistry
 
 
 def default_actions() -> ActionRegistry:
-    """Every registered action (built-ins, then the ``watchkeeper.actions`` entry points)."""
-    registry = ActionRegistry()
-    registry.load_entry_points()
-    registry.check_undo()
-    return registry
+    """TEMPORARY: the stand-in catalog, until the built-in actions land; replace this
+    function with the real registry and delete ``_standin.py``."""
+    from watchkeeper.response.actions._standin import standin_actions
+
+    return standin_actions()
