@@ -72,6 +72,7 @@ class ContainmentOutputs(ActionOutputs):
     reference: str
     """What the undo needs to find the change again (a rule comment, a remote id, a DN)."""
     connector: str
+    """The connector acted through."""
     changed: bool = True
     """False when the target was already in the requested state."""
     applied: list[str] = Field(default_factory=list)

@@ -44,13 +44,14 @@ class ActionFailed(WatchkeeperError):
 
 
 class ActionInputs(BaseModel):
-    """Base of every action's inputs: unknown keys are a mistake, not something to ignore."""
+    """Base of every action's inputs: unknown keys are a mistake, not something to ignore.
+    Attribute docstrings become the fields' descriptions (in the schema and the docs)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class ActionOutputs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,11 @@ from watchkeeper.response.outbound import Outbound
 
 class EmailInputs(ActionInputs):
     to: list[str] = Field(min_length=1, max_length=100)
+    """Recipients' addresses."""
     subject: str = Field(min_length=1, max_length=500)
+    """One line."""
     body: str = Field(max_length=1_000_000)
+    """Plain text."""
 
     @field_validator("to")
     @classmethod
@@ -45,6 +48,7 @@ class EmailInputs(ActionInputs):
 
 class EmailOutputs(ActionOutputs):
     message_id: str
+    """The same for every try of the step."""
     recipients: list[str]
 
 
@@ -76,6 +80,7 @@ class EmailSend(Action[EmailInputs, EmailOutputs]):
 
 class PostInputs(ActionInputs):
     text: str = Field(min_length=1, max_length=40_000)
+    """The message."""
     fields: dict[str, Any] = Field(default_factory=dict)
     """Name → value pairs shown under the text."""
 
@@ -87,6 +92,7 @@ class WebhookInputs(PostInputs):
 
 class PostOutputs(ActionOutputs):
     status: int
+    """The HTTP status of the answer."""
 
 
 class _Post(Action[Any, PostOutputs]):
@@ -149,10 +155,12 @@ class TicketInputs(ActionInputs):
     title: str = Field(min_length=1, max_length=500)
     description: str = Field("", max_length=100_000)
     severity: Literal["info", "low", "medium", "high", "critical"] = "medium"
+    """Passed as ``{severity}``; map it in the operation's body."""
 
 
 class TicketOutputs(ActionOutputs):
     ticket_id: str
+    """The ticket system's id of the new ticket."""
     status: int
 
 

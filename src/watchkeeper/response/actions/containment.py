@@ -53,6 +53,7 @@ class HostInputs(ActionInputs):
     host: str = Field(min_length=1, max_length=255)
     """The host name or agent id the EDR knows it by."""
     reason: str = Field("", max_length=500)
+    """Why: passed to the remote as ``{reason}``."""
     reference: str = Field("", max_length=200)
     """For a release: the quarantine's ``reference``."""
 
@@ -84,7 +85,9 @@ class SenderInputs(ActionInputs):
     sender: str
     """An address (``a@example.com``) or a whole domain (``example.com``)."""
     reason: str = Field("", max_length=500)
+    """Why: passed to the remote as ``{reason}``."""
     reference: str = Field("", max_length=200)
+    """For an unblock: the block's ``reference``."""
 
     @field_validator("sender")
     @classmethod
@@ -122,7 +125,9 @@ class UnblockSender(_HttpContainment):
 
 class UserInputs(ActionInputs):
     user: str = Field(min_length=1, max_length=256)
+    """The account name (``sAMAccountName`` on Active Directory by default)."""
     reason: str = Field("", max_length=500)
+    """Why: passed to the remote as ``{reason}``."""
     reference: str = Field("", max_length=500)
     """For an enable: the disable's ``reference`` (on ``ldap``, the account's DN)."""
     was_disabled: bool = False

@@ -25,7 +25,9 @@ from watchkeeper.response.adapters import httpapi
 
 class AssetInputs(ActionInputs):
     host: str | None = Field(None, max_length=255)
+    """The host name."""
     ip: str | None = Field(None, max_length=64)
+    """An address of the host."""
 
     @model_validator(mode="after")
     def _one(self) -> AssetInputs:
@@ -37,6 +39,7 @@ class AssetInputs(ActionInputs):
 class AssetOutputs(ActionOutputs):
     found: bool
     asset: dict[str, Any] | None
+    """The inventory record, or null when the asset is unknown."""
 
 
 class AssetLookup(Action[AssetInputs, AssetOutputs]):
@@ -59,7 +62,9 @@ class AssetLookup(Action[AssetInputs, AssetOutputs]):
 
 class IntelInputs(ActionInputs):
     value: str | None = Field(None, max_length=2048)
+    """One value to look up: an address, domain, URL or hash."""
     values: list[str] = Field(default_factory=list, max_length=1000)
+    """Several values (with or instead of ``value``)."""
 
     @model_validator(mode="after")
     def _some(self) -> IntelInputs:
@@ -74,6 +79,7 @@ class IntelInputs(ActionInputs):
 class IntelOutputs(ActionOutputs):
     found: bool
     matches: list[dict[str, Any]]
+    """The indicators that match, with their source, type and confidence."""
 
 
 class IntelLookup(Action[IntelInputs, IntelOutputs]):
@@ -96,12 +102,16 @@ class IntelLookup(Action[IntelInputs, IntelOutputs]):
 
 class SearchInputs(ActionInputs):
     query: str = Field(min_length=1, max_length=10_000)
+    """A search query, as in the search page."""
     hours: float = Field(24.0, gt=0, le=24 * 366)
+    """How far back to look."""
     limit: int = Field(100, ge=1, le=10_000)
+    """Events returned at most."""
 
 
 class SearchOutputs(ActionOutputs):
     count: int
+    """Events returned."""
     events: list[dict[str, Any]]
 
 
@@ -129,7 +139,9 @@ _BOTH: tuple[RecordType, ...] = ("A", "AAAA")
 
 class ResolveInputs(ActionInputs):
     name: str
+    """The DNS name to resolve."""
     types: list[RecordType] = Field(default_factory=lambda: list(_BOTH), min_length=1)
+    """Record types to ask for."""
 
     @field_validator("name")
     @classmethod
@@ -139,6 +151,7 @@ class ResolveInputs(ActionInputs):
 
 class ResolveOutputs(ActionOutputs):
     addresses: list[str]
+    """The addresses, without duplicates."""
     found: bool
 
 
@@ -178,13 +191,16 @@ class DnsResolve(Action[ResolveInputs, ResolveOutputs]):
 
 class LookupInputs(ActionInputs):
     operation: str = Field("get", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    """The connector operation to call."""
     params: dict[str, Any] = Field(default_factory=dict)
     """Values of the operation's ``{placeholders}``."""
 
 
 class LookupOutputs(ActionOutputs):
     status: int
+    """The HTTP status of the answer."""
     body: Any
+    """The answer: JSON when it is JSON, else text."""
 
 
 class HttpLookup(HttpOperationAction[LookupInputs, LookupOutputs]):

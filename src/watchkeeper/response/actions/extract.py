@@ -87,6 +87,7 @@ def extract_indicators(text: str) -> dict[str, list[str]]:
 
 class ExtractInputs(ActionInputs):
     text: str = Field(max_length=1_000_000)
+    """Free text; defanged indicators (``hxxp``, ``[.]``) are refanged."""
 
 
 class Hashes(ActionOutputs):

@@ -43,7 +43,9 @@ class BlockIpInputs(ActionInputs):
     ip: str
     """An address (``203.0.113.7``, ``2001:db8::1``) or a CIDR block (``203.0.113.0/24``)."""
     direction: Literal["inbound", "outbound", "both"] = "inbound"
+    """Traffic from the address, to it, or both."""
     comment: str = Field("", max_length=200)
+    """Why; sent to an HTTP firewall as ``{comment}`` (rules on hosts carry the step's key)."""
 
     @field_validator("ip")
     @classmethod
@@ -229,7 +231,9 @@ class UnblockIp(_FirewallAction):
 
 class DomainInputs(ActionInputs):
     domain: str
+    """A DNS name; internationalized names are IDNA-encoded."""
     comment: str = Field("", max_length=200)
+    """Why; sent as ``{comment}``."""
     reference: str = Field("", max_length=200)
     """For an unblock: the block's ``reference``."""
 

@@ -19,6 +19,7 @@ from watchkeeper.response.adapters import httpapi
 
 class RequestOutputs(ActionOutputs):
     status: int
+    """The HTTP status of the answer."""
     reference: str | None
     """The remote's id for the request (operation ``outputs.reference``, else ``id``)."""
 
@@ -44,8 +45,11 @@ class _Request(HttpOperationAction[Any, RequestOutputs]):
 
 class ChangeInputs(ActionInputs):
     asset: str = Field(min_length=1, max_length=255)
+    """The host or application to change."""
     summary: str = Field(min_length=1, max_length=2000)
+    """What to change and why."""
     cve: str | None = Field(None, pattern=r"^CVE-\d{4}-\d{4,}$")
+    """The vulnerability a patch request is for."""
 
 
 class ChangeRequest(_Request):
@@ -60,6 +64,7 @@ class ChangeRequest(_Request):
 
 class RescanInputs(ActionInputs):
     target: str = Field(min_length=1, max_length=255)
+    """A host, address or scan target the scanner knows."""
 
 
 class VulnRescan(_Request):
@@ -74,6 +79,7 @@ class VulnRescan(_Request):
 
 class RevokeInputs(ActionInputs):
     user: str = Field(min_length=1, max_length=256)
+    """The account whose sessions end."""
 
 
 class RevokeSessions(_Request):
