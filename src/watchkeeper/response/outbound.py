@@ -64,7 +64,7 @@ def forbidden_reason(address: str) -> str | None:
             return None if inner is None else f"IPv6 embedding {embedded}, {inner}"
     checks = (("unspecified", ip.is_unspecified), ("loopback", ip.is_loopback),
               ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
-              ("private", ip.is_private), ("reserved", ip.is_reserved),
+              ("reserved", ip.is_reserved), ("private", ip.is_private),
               ("not globally routable", not ip.is_global))
     return next((f"a {name} address" if name != "not globally routable" else name
                  for name, hit in checks if hit), None)
@@ -143,27 +143,34 @@ class Outbound:
                              ""))
         sent = {"Host": parts.netloc.rpartition("@")[2],
                 "Idempotency-Key": ctx.idempotency_key, **(headers or {})}
-        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
         timeout = connector_timeout(ctx, connector)
+        extensions: dict[str, Any] = {"timeout": httpx.Timeout(timeout).as_dict()}
+        if parts.scheme == "https":
+            extensions["sni_hostname"] = host
+        request = httpx.Request(method, pinned, headers=sent, json=json_body, params=params,
+                                extensions=extensions)
         deadline = time.monotonic() + timeout
+        # The transport is called directly, not through httpx.Client: the client logs whole
+        # URLs, and a webhook URL is a secret. No client also means no proxy from the
+        # environment and no redirect handling.
+        own = self.transport is None
         transport = self.transport or httpx.HTTPTransport(verify=verify_tls, retries=0)
         try:
-            with httpx.Client(transport=transport, trust_env=False, follow_redirects=False,
-                              timeout=httpx.Timeout(timeout)) as client:
-                request = client.build_request(method, pinned, headers=sent, json=json_body,
-                                               params=params, extensions=extensions)
-                answer = client.send(request, stream=True)
-                try:
-                    body = self._read(answer, deadline, where)
-                finally:
-                    answer.close()
-                response = Response(answer.status_code,
-                                    {k.lower(): v for k, v in answer.headers.items()}, body)
+            answer = transport.handle_request(request)
+            try:
+                body = self._read(answer, deadline, where)
+            finally:
+                answer.close()
+            response = Response(answer.status_code,
+                                {k.lower(): v for k, v in answer.headers.items()}, body)
         except httpx.TimeoutException:
             raise ActionFailed(f"{where} ({address}): timed out after {timeout:g}s") from None
         except httpx.TransportError as exc:
             raise ActionFailed(f"{where} ({address}): connection failed "
                                f"({type(exc).__name__})") from None
+        finally:
+            if own:
+                transport.close()
         log.info("%s (%s) answered %d", where, address, response.status)
         return _checked(response, where, expect)
 

@@ -8,14 +8,13 @@ Active Directory marks a disabled account with bit 2 (ACCOUNTDISABLE) of
 from __future__ import annotations
 
 import ssl
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import ldap3
-from ldap3.core.exceptions import LDAPException
-from ldap3.utils.conv import escape_filter_chars
 from pydantic import Field, field_validator
 
 from watchkeeper.response.actions.base import ActionContext, ActionFailed, Connector
@@ -23,6 +22,17 @@ from watchkeeper.response.adapters.common import ConnectorConfig, config_of, sec
 from watchkeeper.response.outbound import Resolver, connector_timeout, pinned_address
 
 ACCOUNTDISABLE = 0x2
+
+
+def ldap3_module() -> ModuleType:
+    """ldap3, imported on first use: its ASN.1 library warns about its own deprecations on
+    import, which is no concern of Watchkeeper's users."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import ldap3
+        import ldap3.core.exceptions
+        import ldap3.utils.conv
+    return ldap3
 
 
 class LdapConfig(ConnectorConfig):
@@ -51,14 +61,15 @@ class LdapConfig(ConnectorConfig):
         return frozenset({"bind_dn", "password"}), frozenset()
 
 
-Connect = Callable[[Connector, LdapConfig, float], ldap3.Connection]
+Connect = Callable[[Connector, LdapConfig, float], Any]
 """Opens a bound connection; tests pass one that returns an ldap3 MOCK_SYNC connection."""
 
 
 def make_connect(resolve: Resolver) -> Connect:
     """A real connection to the address the host resolves to, checked like HTTP calls."""
 
-    def connect(connector: Connector, config: LdapConfig, timeout: float) -> ldap3.Connection:
+    def connect(connector: Connector, config: LdapConfig, timeout: float) -> Any:
+        ldap3 = ldap3_module()
         parts = urlsplit(config.url)
         host = parts.hostname or ""
         use_ssl = parts.scheme == "ldaps"
@@ -102,7 +113,7 @@ class Directory:
                 return self._change(connection, config, user, disabled)
             finally:
                 connection.unbind()
-        except LDAPException as exc:
+        except ldap3_module().core.exceptions.LDAPException as exc:
             raise ActionFailed(f"connector {connector.name!r}: LDAP error "
                                f"({type(exc).__name__})") from None
 
@@ -116,10 +127,11 @@ class Directory:
         finally:
             connection.unbind()
 
-    def _find(self, connection: ldap3.Connection, config: LdapConfig,
+    def _find(self, connection: Any, config: LdapConfig,
               user: str) -> tuple[str, bool, Any]:
         attribute = "userAccountControl" if config.mode == "active_directory" else config.attribute
-        query = config.user_filter.replace("{user}", escape_filter_chars(user))
+        escaped = ldap3_module().utils.conv.escape_filter_chars(user)
+        query = config.user_filter.replace("{user}", escaped)
         connection.search(config.base_dn, query, attributes=[attribute])
         entries = list(connection.response or [])
         entries = [e for e in entries if e.get("type") == "searchResEntry"]
@@ -134,8 +146,9 @@ class Directory:
             return dn, bool(flags & ACCOUNTDISABLE), flags
         return dn, value is not None and str(value) == config.disabled_value, value
 
-    def _change(self, connection: ldap3.Connection, config: LdapConfig, user: str,
+    def _change(self, connection: Any, config: LdapConfig, user: str,
                 disabled: bool) -> AccountChange:
+        ldap3 = ldap3_module()
         dn, was_disabled, value = self._find(connection, config, user)
         if was_disabled == disabled:
             return AccountChange(dn, was_disabled, changed=False)
