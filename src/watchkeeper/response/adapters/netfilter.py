@@ -106,7 +106,8 @@ def iptables_argv(config: IptablesConfig, verb: Literal["-I", "-D", "-C"], netwo
     command = config.command if network.version == 4 else config.command_v6
     chain, side = ((config.chain_in, "-s") if direction == "inbound"
                    else (config.chain_out, "-d"))
-    return [*config.prefix, *command, verb, chain, side, str(network), "-j", "DROP",
+    address = str(network.network_address) if network.num_addresses == 1 else str(network)
+    return [*config.prefix, *command, verb, chain, side, address, "-j", "DROP",
             "-m", "comment", "--comment", rule_comment(comment)]
 
 
