@@ -47,13 +47,17 @@ def test_list_and_audit_carry_names_only(store: ConnectorStore) -> None:
     store.put("alice", "fw1", "http", FW, {"token": TOKEN})
     store.put("bob", "fw1", "http", FW, {"token": TOKEN + "-new"}, allow_private=True)
     (listed,) = store.list()
-    assert listed["name"] == "fw1" and listed["secrets"] == ["token"]
-    assert listed["allow_private"] is True and listed["created_by"] == "alice"
+    assert listed["name"] == "fw1"
+    assert listed["secrets"] == ["token"]
+    assert listed["allow_private"] is True
+    assert listed["created_by"] == "alice"
     assert TOKEN not in repr(listed)
     entries = store.audit.entries(object_type="connector")
     assert [e.action for e in entries] == ["connector.put", "connector.put"]
-    assert entries[0].before is not None and entries[0].before["allow_private"] is False
-    assert entries[0].after is not None and entries[0].after["secrets"] == ["token"]
+    assert entries[0].before is not None
+    assert entries[0].before["allow_private"] is False
+    assert entries[0].after is not None
+    assert entries[0].after["secrets"] == ["token"]
     assert all(TOKEN not in repr((e.before, e.after)) for e in entries)
 
 

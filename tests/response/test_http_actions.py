@@ -46,7 +46,8 @@ def test_block_ip_sends_the_exact_request(api: ApiServer) -> None:
     assert seen.json() == {"source": "203.0.113.7", "dir": "both", "note": 'wk C2 "beacon"',
                            "key": "run-7.step-block"}
     assert seen.headers["idempotency-key"] == "run-7.step-block"
-    assert out.target == "203.0.113.7" and out.reference == "r-991"
+    assert out.target == "203.0.113.7"
+    assert out.reference == "r-991"
     undo = action.undo_inputs(inputs, out)
     assert undo["reference"] == "r-991"
     unblock = registry.get("firewall.unblock_ip")
@@ -154,7 +155,7 @@ def test_an_unexpected_status_fails_and_hides_the_token(api: ApiServer,
 def test_without_allow_private_the_api_on_loopback_is_refused(api: ApiServer) -> None:
     ctx = FakeContext(http_connector(api.url, OPS, allow_private=False))
     action = registry.get("edr.quarantine_host")
-    with pytest.raises(ActionFailed, match="refused to connect to 127.0.0.1: a loopback"):
+    with pytest.raises(ActionFailed, match=r"refused to connect to 127\.0\.0\.1: a loopback"):
         action.run(ctx, action.Inputs.model_validate({"host": "ws1"}))
     assert api.requests == []
 

@@ -16,14 +16,13 @@ import pytest
 
 from tests.response.conftest import FakeContext
 from watchkeeper.response.actions import default_actions
+from watchkeeper.response.actions._support import network
 from watchkeeper.response.actions.base import ActionFailed, Connector
 from watchkeeper.response.adapters.netfilter import (
-    IptablesConfig,
     NftablesConfig,
     nft_script,
     watchkeeper_rules,
 )
-from watchkeeper.response.actions._support import network
 
 registry = default_actions(entry_points=False)
 BLOCK = registry.get("firewall.block_ip")
@@ -42,12 +41,12 @@ sys.exit(int(code))
 
 
 @pytest.fixture
-def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     script = tmp_path / "fake-fw.py"
     script.write_text(RECORDER)
     log = tmp_path / "calls.jsonl"
     monkeypatch.setenv("WK_RECORD", str(log))
-    yield script
+    return script
 
 
 def calls(tmp_path: Path) -> list[dict[str, Any]]:
@@ -184,7 +183,7 @@ def test_a_missing_command_and_a_hung_one(tmp_path: Path) -> None:
         BLOCK.run(FakeContext(missing), BLOCK.Inputs.model_validate({"ip": "203.0.113.7"}))
     hung = Connector("fw1", "nftables", {"command": [sys.executable, "-c",
                                                      "import time; time.sleep(30)"]})
-    with pytest.raises(ActionFailed, match="did not finish within 0.5s") as caught:
+    with pytest.raises(ActionFailed, match=r"did not finish within 0\.5s") as caught:
         BLOCK.run(FakeContext(hung, timeout_s=0.5),
                   BLOCK.Inputs.model_validate({"ip": "203.0.113.7"}))
     assert caught.value.retryable is True

@@ -35,7 +35,7 @@ from watchkeeper.response.model import (
     TaskStep,
     WaitStep,
 )
-from watchkeeper.response.templating import Templates, TemplateFailure
+from watchkeeper.response.templating import TemplateFailure, Templates
 
 MAX_DEPTH = 5
 """Playbooks calling playbooks, at most this deep (a cycle stops here)."""

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from watchkeeper.errors import WatchkeeperError
 
@@ -91,7 +92,7 @@ class Templates:
     def check(self, value: Any, where: str = "") -> list[str]:
         """Syntax problems in every template of ``value`` (for validation before a run)."""
         problems: list[str] = []
-        if isinstance(value, str) and "{{" in value or isinstance(value, str) and "{%" in value:
+        if isinstance(value, str) and ("{{" in value or "{%" in value):
             try:
                 self._env.parse(value)
             except TemplateError as error:

@@ -112,8 +112,8 @@ class ActionContext(Protocol):
         ...
 
 
-I = TypeVar("I", bound=ActionInputs)
-O = TypeVar("O", bound=ActionOutputs)
+I = TypeVar("I", bound=ActionInputs)  # noqa: E741
+O = TypeVar("O", bound=ActionOutputs)  # noqa: E741
 
 
 class Action(Generic[I, O]):

@@ -7,6 +7,7 @@ Active Directory marks a disabled account with bit 2 (ACCOUNTDISABLE) of
 
 from __future__ import annotations
 
+import importlib
 import ssl
 import warnings
 from collections.abc import Callable
@@ -29,10 +30,9 @@ def ldap3_module() -> ModuleType:
     import, which is no concern of Watchkeeper's users."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        import ldap3
-        import ldap3.core.exceptions
-        import ldap3.utils.conv
-    return ldap3
+        for extra in ("ldap3.core.exceptions", "ldap3.utils.conv"):
+            importlib.import_module(extra)
+        return importlib.import_module("ldap3")
 
 
 class LdapConfig(ConnectorConfig):
