@@ -34,11 +34,11 @@ from watchkeeper.response.actions.base import (
 from watchkeeper.response.approvals import ApprovalDesk
 from watchkeeper.response.calls import Caller, NoConnectors
 from watchkeeper.response.containment import Ledger
-from watchkeeper.response.dryrun import MemoryJournal
 from watchkeeper.response.effects import Desks
 from watchkeeper.response.interpreter import Interpreter
 from watchkeeper.response.loader import Library, LoadReport, load_text
 from watchkeeper.response.runs import RunService, Start
+from watchkeeper.response.testing import MemoryJournal
 from watchkeeper.state.db import migrate, open_state
 
 
@@ -132,7 +132,8 @@ def main() -> None:
                 run = runs.start(Start("bench", "bench", "manual", {}, {}))
                 assert run is not None
                 done = runs.advance(run["id"])
-                assert done is not None and done["status"] == "succeeded", done
+                assert done is not None
+                assert done["status"] == "succeeded", done
             return args.runs / (time.perf_counter() - started)
 
         def in_memory() -> float:

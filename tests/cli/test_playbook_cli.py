@@ -23,7 +23,7 @@ steps:
 tests:
   - name: posts the text
     inputs: {text: hello}
-    mocks: {post: {}}
+    mocks: {post: {status: 200}}
     expect:
       actions: [{step: post, action: slack.post, with: {text: hello}}]
 """

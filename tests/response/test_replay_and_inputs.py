@@ -29,7 +29,7 @@ def test_a_replayed_rejection_still_stops_the_run() -> None:
     """A restart between recording the rejection and ending the run must not act."""
     loaded = playbook(GATED)
     test = PlaybookTest.model_validate({"name": "t", "approvals": {"approve": "reject"},
-                                        "mocks": {"block": {"target": "x"}}})
+                                        "mocks": {"block": {"target": "x", "reference": "r"}}})
     effects = MockEffects(catalog(), test)
     journal = MemoryJournal()
     interpreter = Interpreter(lambda name: loaded.playbook)
@@ -64,7 +64,7 @@ steps:
     playbook: gated
     with: {ip: 185.220.101.34}
 """, ("gated",))
-    effects = MockEffects(catalog(), PlaybookTest(name="t", mocks={"call>block": {}}))
+    effects = MockEffects(catalog(), PlaybookTest(name="t", mocks={"call>block": {"target": "x", "reference": "r"}}))
     journal = MemoryJournal()
     interpreter = Interpreter(lambda name: called.playbook)
     interpreter.run(caller.playbook, journal, effects, trigger={}, inputs={}, run_info={})

@@ -312,11 +312,11 @@ steps:
     with: {host: "{{ inputs.ip }}"}
 """
     world = make_world(state_db, text)
-    with pytest.raises(UsageError, match="'ip' is required"):
+    with pytest.raises(UsageError, match=r"inputs\.ip: required"):
         world.runs.start(Start("with-inputs", "x", "manual", {}, {}))
     with pytest.raises(UsageError, match="unknown input colour"):
         world.runs.start(Start("with-inputs", "x", "manual", {}, {"ip": "a", "colour": 1}))
-    with pytest.raises(UsageError, match="'hours' must be a integer"):
+    with pytest.raises(UsageError, match=r"inputs\.hours: expected integer, got str"):
         world.runs.start(Start("with-inputs", "x", "manual", {}, {"ip": "a", "hours": "4"}))
     run = world.runs.start(Start("with-inputs", "x", "manual", {}, {"ip": "10.0.0.1"}))
     assert run is not None

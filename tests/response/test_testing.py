@@ -96,7 +96,7 @@ def test_inputs_are_checked_against_the_action() -> None:
     result = one("""
   - name: no address
     trigger: {alert: {id: 1, rule_title: x, entities: {source_ip: [1, 2]}}}
-    mocks: {block: {target: x}}
+    mocks: {block: {target: x, reference: r}}
 """)
     assert not result.passed
     [difference] = result.differences
@@ -107,7 +107,7 @@ def test_mocked_outputs_are_checked_against_the_action() -> None:
     result = one(f"""
   - name: bad mock
     trigger: {ALERT}
-    mocks: {{block: {{target: x, colour: blue}}}}
+    mocks: {{block: {{target: x, reference: r, colour: blue}}}}
 """)
     assert not result.passed
     assert result.differences[0].startswith(
@@ -155,7 +155,7 @@ def test_unknown_names_in_a_test_are_reported() -> None:
   - name: typos
     trigger: {ALERT}
     approvals: {{aprove: reject}}
-    mocks: {{blok: {{}}, block: {{target: x}}}}
+    mocks: {{blok: {{}}, block: {{target: x, reference: r}}}}
 """)
     assert result.differences[:2] == ["approvals.aprove: no approval step 'aprove'",
                                       "mocks.blok: no action step 'blok'"]
@@ -165,7 +165,7 @@ def test_only_runs_the_named_test() -> None:
     loaded = playbook(BLOCK % f"""
   - name: first
     trigger: {ALERT}
-    mocks: {{block: {{target: x}}}}
+    mocks: {{block: {{target: x, reference: r}}}}
   - name: second
     trigger: {ALERT}
     approvals: {{approve: reject}}
@@ -214,9 +214,9 @@ outputs:
 tests:
   - name: all of it
     mocks:
-      each[0].look: {found: true}
-      look: {found: false}
-      call>say: {}
+      each[0].look: {found: true, matches: []}
+      look: {found: false, matches: []}
+      call>say: {status: 200}
     expect:
       path: [extract, pause, each, look, look, call, say]
       outputs: {said: 2 indicators}
@@ -237,8 +237,8 @@ def test_trigger_data_is_never_rendered() -> None:
     test = PlaybookTest.model_validate({
         "name": "injection",
         "trigger": {"alert": {"id": 1, "rule_title": injected,
-                              "entities": {"source_ip": injected}}},
-        "mocks": {"block": {"target": "x"}},
+                              "entities": {"source_ip": "203.0.113.9"}}},
+        "mocks": {"block": {"target": "x", "reference": "r"}},
     })
     effects = MockEffects(catalog(), test)
     journal = MemoryJournal()
@@ -249,8 +249,8 @@ def test_trigger_data_is_never_rendered() -> None:
         if outcome.wake_at is not None:
             effects.clock = outcome.wake_at
     assert outcome.status == "succeeded", outcome.error
-    assert effects.calls["block"].inputs == {"ip": injected, "comment": injected}
-    assert effects.prompts["approve"] == f"Block {injected}?"
+    assert effects.calls["block"].inputs == {"ip": "203.0.113.9", "comment": injected}
+    assert effects.prompts["approve"] == "Block 203.0.113.9?"
     assert run_tests(loaded, library(loaded), catalog()) == []
 
 
@@ -259,7 +259,7 @@ def test_the_sandbox_refuses_internals_in_a_playbook() -> None:
                          "comment: \"{{ ''.__class__.__mro__ }}\"") % f"""
   - name: escape
     trigger: {ALERT}
-    mocks: {{block: {{target: x}}}}
+    mocks: {{block: {{target: x, reference: r}}}}
 """
     [result] = run(text)
     assert not result.passed
@@ -277,7 +277,7 @@ def test_the_sandbox_is_named_for_a_hidden_attribute() -> None:
                          "comment: \"{{ ''.__class__ }}\"") % f"""
   - name: escape
     trigger: {ALERT}
-    mocks: {{block: {{target: x}}}}
+    mocks: {{block: {{target: x, reference: r}}}}
     expect: {{status: failed}}
 """
     [result] = run(text)

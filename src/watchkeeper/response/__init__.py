@@ -1,0 +1,1 @@
+"""Response: playbooks, the actions they run and the connectors those act through."""

@@ -56,6 +56,8 @@ class CallContext:
     lookups: Lookups
     connector_name: str | None
     connectors: ConnectorSource | None
+    ttl_s: float | None = None
+    """How long a containment action is to last (a firewall may expire it by itself)."""
 
     def connector(self, types: tuple[str, ...]) -> Connector:
         if self.connector_name is None or self.connectors is None:
@@ -109,7 +111,7 @@ class Caller:
         self.clock = clock
 
     def call(self, name: str, connector: str | None, inputs: dict[str, Any], *, key: str,
-             timeout_s: float, dry_run: bool = False) -> Called:
+             timeout_s: float, dry_run: bool = False, ttl_s: float | None = None) -> Called:
         """Run ``name`` (or, with ``dry_run``, ask it what it would do) within ``timeout_s``.
 
         Raises ActionFailed (the action failed; ``retryable`` says if trying again may help)
@@ -117,7 +119,7 @@ class Caller:
         action = self.actions.get(name)
         model = validated_inputs(action, inputs)
         ctx = CallContext(key, timeout_s, self.clock(), self.lookups, connector,
-                          self.connectors)
+                          self.connectors, ttl_s)
         if dry_run:
             plan = action.plan(ctx, model)
             return Called(action, model.model_dump(mode="json"), dict(plan.outputs), {}, None,

@@ -8,12 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watchkeeper.response.calls import Caller
-from watchkeeper.response.interpreter import (
-    Decided,
-    Interpreter,
-    Pending,
-    StepRecord,
-)
+from watchkeeper.response.interpreter import Decided, Interpreter, Pending
 from watchkeeper.response.model import (
     ActionStep,
     ApprovalStep,
@@ -23,21 +18,9 @@ from watchkeeper.response.model import (
     SetCaseStep,
     TaskStep,
 )
+from watchkeeper.response.testing import MemoryJournal
 
 MAX_WAKES = 1000
-
-
-class MemoryJournal:
-    """A journal in memory: for dry runs and playbook tests."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, StepRecord] = {}
-
-    def get(self, path: str) -> StepRecord | None:
-        return self.records.get(path)
-
-    def put(self, record: StepRecord) -> None:
-        self.records[record.path] = record
 
 
 @dataclass
@@ -52,7 +35,7 @@ class DryRunEffects:
     def act(self, step: ActionStep, path: str, inputs: dict[str, Any],
             attempt: int) -> dict[str, Any]:
         called = self.caller.call(step.action, step.connector, inputs, key=f"dry-run:{path}",
-                                  timeout_s=step.timeout, dry_run=True)
+                                  timeout_s=step.timeout, dry_run=True, ttl_s=step.ttl)
         assert called.plan is not None
         self.planned.append({
             "step": path, "action": step.action, "kind": called.action.kind.value,

@@ -76,7 +76,7 @@ class LiveEffects:
         self.journal.started(StepRecord(path, step.id, step.kind, "started", attempts=attempt),
                              step.action, inputs)
         called = self.desks.caller.call(step.action, step.connector, inputs, key=key,
-                                        timeout_s=step.timeout)
+                                        timeout_s=step.timeout, ttl_s=step.ttl)
         now = self.clock()
         with self.desks.db.session() as session:
             if called.action.kind is ActionKind.CONTAINMENT and called.action.undo:

@@ -24,10 +24,10 @@ from watchkeeper.errors import ConflictError, NotFoundError, UsageError
 from watchkeeper.response.approvals import approval_dict
 from watchkeeper.response.containment import containment_dict
 from watchkeeper.response.effects import Desks, LiveEffects, RunFacts
-from watchkeeper.response.interpreter import Interpreter, Outcome
+from watchkeeper.response.interpreter import Interpreter, Outcome, bind_inputs
 from watchkeeper.response.journal import DbJournal
 from watchkeeper.response.loader import Library, LoadedPlaybook, parse
-from watchkeeper.response.model import InputSpec, Playbook
+from watchkeeper.response.model import Playbook
 from watchkeeper.response.run_model import (
     ApprovalRow,
     ContainmentRow,
@@ -40,9 +40,6 @@ log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running", "waiting")
 FINISHED = ("succeeded", "failed", "rejected", "cancelled")
 MAX_LIST = 500
-_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
-    "list": (list,), "object": (dict,)}
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ class RunService:
     def start(self, start: Start) -> dict[str, Any] | None:
         """A queued run; None when a run for ``dedup_key`` exists already."""
         loaded = self.library().get(start.playbook)
-        inputs = checked_inputs(loaded.playbook.inputs, start.inputs)
+        inputs = checked_inputs(loaded.playbook, start.inputs)
         now = self.clock()
         try:
             with self.db.session() as session:
@@ -231,25 +228,13 @@ def _parsed(text: str, origin: str) -> Playbook:
     return parse(text, origin)
 
 
-def checked_inputs(specs: dict[str, InputSpec], given: dict[str, Any]) -> dict[str, Any]:
+def checked_inputs(playbook: Playbook, given: dict[str, Any]) -> dict[str, Any]:
     """``given`` with defaults filled in; unknown, missing or mistyped inputs refused."""
-    unknown = sorted(set(given) - set(specs))
+    unknown = sorted(set(given) - set(playbook.inputs))
     if unknown:
         raise UsageError(f"unknown input {', '.join(unknown)} "
-                         f"(inputs: {', '.join(specs) or 'none'})")
-    values: dict[str, Any] = {}
-    for name, spec in specs.items():
-        if name not in given:
-            if spec.required:
-                raise UsageError(f"input {name!r} is required")
-            values[name] = spec.default
-            continue
-        value = given[name]
-        kinds = _TYPES[spec.type]
-        if not isinstance(value, kinds) or (spec.type != "boolean" and isinstance(value, bool)):
-            raise UsageError(f"input {name!r} must be a {spec.type}")
-        values[name] = value
-    return values
+                         f"(inputs: {', '.join(playbook.inputs) or 'none'})")
+    return bind_inputs(playbook, given)
 
 
 def _run(session: Any, run_id: int, lock: bool = False) -> PlaybookRunRow:

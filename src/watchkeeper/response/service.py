@@ -128,8 +128,9 @@ class Response:
             raise UsageError(f"a webhook body is a JSON object: {error}") from None
         if not isinstance(inputs, dict):
             raise UsageError("a webhook body is a JSON object")
+        declared = {k: v for k, v in inputs.items() if k in loaded.playbook.inputs}
         run = self.runs.start(Start(loaded.name, f"webhook:{name}", "webhook",
-                                    {"webhook": inputs}, inputs,
+                                    {"webhook": inputs}, declared,
                                     dedup_key=f"webhook:{name}:{key}"))
         if run is None:
             raise AuthenticationError("this webhook delivery was already received")
@@ -138,7 +139,7 @@ class Response:
     def dry_run(self, name: str, trigger: dict[str, Any], inputs: dict[str, Any],
                 ) -> dict[str, Any]:
         loaded = self._library.get(name)
-        values = checked_inputs(loaded.playbook.inputs, inputs)
+        values = checked_inputs(loaded.playbook, inputs)
         interpreter = Interpreter(lambda other: self._library.get(other).playbook)
         return dry_run(interpreter, loaded.playbook, self.caller, trigger, values)
 

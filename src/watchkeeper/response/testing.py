@@ -83,6 +83,7 @@ class _Context:
     def __init__(self, path: str, timeout_s: float, now: datetime) -> None:
         self.idempotency_key = f"test:{path}"
         self.timeout_s = timeout_s
+        self.ttl_s: float | None = None
         self.now = now
 
     @property

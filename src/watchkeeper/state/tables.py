@@ -14,6 +14,7 @@ from watchkeeper.cases import evidence_model as case_evidence_model
 from watchkeeper.cases import model as cases_model
 from watchkeeper.deadletters import model as deadletters_model
 from watchkeeper.notifications import model as notifications_model
+from watchkeeper.response import connector_model
 from watchkeeper.response import run_model as response_run_model
 from watchkeeper.rules import model as rules_model
 from watchkeeper.shifts import model as shifts_model
@@ -21,7 +22,7 @@ from watchkeeper.state.base import Base
 
 MODELS = (auth_model, audit_model, alerts_model, assets_model, rules_model, deadletters_model,
           cases_model, shifts_model, notifications_model, case_evidence_model,
-          response_run_model)
+          response_run_model, connector_model)
 """The modules that declare tables."""
 
 metadata = Base.metadata

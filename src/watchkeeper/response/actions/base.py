@@ -44,13 +44,14 @@ class ActionFailed(WatchkeeperError):
 
 
 class ActionInputs(BaseModel):
-    """Base of every action's inputs: unknown keys are a mistake, not something to ignore."""
+    """Base of every action's inputs: unknown keys are a mistake, not something to ignore.
+    Attribute docstrings become the fields' descriptions (in the schema and the docs)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class ActionOutputs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,11 @@ class ActionContext(Protocol):
 
     @property
     def timeout_s(self) -> float: ...
+
+    @property
+    def ttl_s(self) -> float | None:
+        """How long a containment step is to last, when it has a TTL."""
+        ...
 
     @property
     def now(self) -> datetime: ...
