@@ -64,7 +64,8 @@ steps:
     playbook: gated
     with: {ip: 185.220.101.34}
 """, ("gated",))
-    effects = MockEffects(catalog(), PlaybookTest(name="t", mocks={"call>block": {"target": "x", "reference": "r"}}))
+    mock = {"call>block": {"target": "x", "reference": "r"}}
+    effects = MockEffects(catalog(), PlaybookTest(name="t", mocks=mock))
     journal = MemoryJournal()
     interpreter = Interpreter(lambda name: called.playbook)
     interpreter.run(caller.playbook, journal, effects, trigger={}, inputs={}, run_info={})
