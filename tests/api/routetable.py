@@ -200,6 +200,12 @@ TABLE: dict[tuple[str, str], Entry] = {
         P.APPROVALS_DECIDE, json={"decision": "approve"}),
     ("GET", "/api/v1/containment"): Entry(P.PLAYBOOKS_READ),
     ("POST", "/api/v1/containment/{containment_id}/rollback"): Entry(P.ACTIONS_RUN, json={}),
+    ("GET", "/api/v1/connectors"): Entry(P.CONNECTORS_MANAGE),
+    ("GET", "/api/v1/connectors/{name}"): Entry(P.CONNECTORS_MANAGE),
+    ("PUT", "/api/v1/connectors/{name}"): Entry(
+        P.CONNECTORS_MANAGE, json={"type": "http", "config": {
+            "base_url": "https://fw.example", "auth": {"type": "bearer"}}}),
+    ("DELETE", "/api/v1/connectors/{name}"): Entry(P.CONNECTORS_MANAGE),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }
@@ -234,6 +240,8 @@ class World:
     rule_id: str
     user_id: int
     made: dict[str, int] = field(default_factory=dict)
+    current: str = ""
+    """The route template being filled in."""
 
     @classmethod
     def build(cls, api: Api) -> World:
@@ -276,6 +284,8 @@ class World:
                 return str(made["id"])
             case "asset_id":
                 return str(services.assets.put("system", f"host-{role}-{web}")["id"])
+            case "name" if "/connectors/" in self.current:
+                return self.connector(role, web)
             case "name":
                 return EXAMPLE_PLAYBOOK
             case "run_id":
@@ -308,6 +318,14 @@ class World:
         assert run["status"] == "waiting", run
         return int(run["id"])
 
+    def connector(self, role: str, web: bool) -> str:
+        """A fresh connector per call (the calls that delete it need one each)."""
+        name = f"matrix-{role}-{secrets.token_hex(4)}"
+        self.api.services.response.connectors.put(
+            "system", name, "http", {"base_url": "https://fw.example", "auth": {"type": "bearer"}},
+            {"token": "t0ken"})
+        return name
+
     def containment(self) -> int:
         """A fresh containment entry whose undo fails (its connector does not exist)."""
         db = self.api.services.db
@@ -332,6 +350,7 @@ class World:
 
     def path(self, template: str, role: str) -> str:
         web = not template.startswith("/api/")
+        self.current = template
         return template.format_map(_Lazy(lambda name: self.value(name, role, web)))
 
 

@@ -1,12 +1,12 @@
-"""``/api/v1/playbooks``, ``/api/v1/playbook-runs``, ``/api/v1/approvals`` and
-``/api/v1/containment``: response automation over HTTP."""
+"""``/api/v1/playbooks``, ``/api/v1/playbook-runs``, ``/api/v1/approvals``,
+``/api/v1/containment`` and ``/api/v1/connectors``: response automation over HTTP."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["response"])
 Reader = Annotated[Principal, Depends(allow(Permission.PLAYBOOKS_READ))]
 Runner = Annotated[Principal, Depends(allow(Permission.ACTIONS_RUN))]
 Decider = Annotated[Principal, Depends(allow(Permission.APPROVALS_DECIDE))]
+Admin = Annotated[Principal, Depends(allow(Permission.CONNECTORS_MANAGE))]
 Name = Annotated[str, Field(max_length=100)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 MAX_WEBHOOK_BYTES = 1 << 20
@@ -187,3 +188,38 @@ def rollback(containment_id: RowId, body: RollbackIn, services: ServicesDep,
     """Run the undo of a containment action now (an IP unblocked, a host released)."""
     return services.response.ledger.rollback(who.actor, containment_id, datetime.now(UTC),
                                              body.reason)
+
+
+class ConnectorIn(BaseModel):
+    type: str = Field(max_length=50)
+    config: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, Annotated[str, Field(max_length=10_000)]] | None = Field(
+        None, max_length=50)
+    """Secret values, encrypted at rest and never returned; leave out to keep the stored
+    ones when updating."""
+    allow_private: bool = False
+
+
+@router.get("/connectors")
+def list_connectors(services: ServicesDep, _: Admin) -> list[dict[str, Any]]:
+    """Every connector: type, config, the names of its secrets (never their values)."""
+    return services.response.connectors.list()
+
+
+@router.get("/connectors/{name}")
+def get_connector(name: Name, services: ServicesDep, _: Admin) -> dict[str, Any]:
+    return services.response.connectors.describe(name)
+
+
+@router.put("/connectors/{name}")
+def put_connector(name: Name, body: ConnectorIn, services: ServicesDep,
+                  who: Admin) -> dict[str, Any]:
+    """Create or replace a connector; its config is checked against its type."""
+    return services.response.connectors.put(who.actor, name, body.type, body.config,
+                                            body.secrets, body.allow_private)
+
+
+@router.delete("/connectors/{name}", status_code=204)
+def delete_connector(name: Name, services: ServicesDep, who: Admin) -> Response:
+    services.response.connectors.delete(who.actor, name)
+    return Response(status_code=204)

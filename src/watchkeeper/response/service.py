@@ -19,7 +19,8 @@ from watchkeeper.config import ResponseSettings
 from watchkeeper.errors import AuthenticationError, UsageError
 from watchkeeper.response.actions.base import ActionRegistry, Lookups
 from watchkeeper.response.approvals import ApprovalDesk
-from watchkeeper.response.calls import Caller, ConnectorSource
+from watchkeeper.response.calls import Caller
+from watchkeeper.response.connectors import ConnectorStore
 from watchkeeper.response.containment import Ledger
 from watchkeeper.response.dryrun import dry_run
 from watchkeeper.response.effects import Desks
@@ -42,7 +43,7 @@ class Webhook:
 
 class Response:
     def __init__(self, settings: ResponseSettings, db: StateDB, audit: AuditLog,
-                 cases: CaseService, actions: ActionRegistry, connectors: ConnectorSource,
+                 cases: CaseService, actions: ActionRegistry, connectors: ConnectorStore,
                  lookups: Lookups | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.settings = settings

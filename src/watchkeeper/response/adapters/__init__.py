@@ -19,7 +19,7 @@ from watchkeeper.response.adapters.directory import LdapConfig
 from watchkeeper.response.adapters.httpapi import HttpConfig
 from watchkeeper.response.adapters.mail import SmtpConfig
 from watchkeeper.response.adapters.netfilter import IptablesConfig, NftablesConfig
-from watchkeeper.response.adapters.webhooks import WebhookConfig
+from watchkeeper.response.adapters.webhooks import InboundConfig, WebhookConfig
 
 __all__ = ["ConnectorConfig", "ConnectorType", "ConnectorTypes", "default_connector_types"]
 
@@ -40,6 +40,8 @@ BUILT_IN = (
     ConnectorType("slack", WebhookConfig, "a Slack incoming webhook"),
     ConnectorType("teams", WebhookConfig, "a Microsoft Teams incoming webhook"),
     ConnectorType("webhook", WebhookConfig, "any URL that takes a JSON POST"),
+    ConnectorType("inbound-webhook", InboundConfig,
+                  "the secret that signs deliveries to a playbook's webhook trigger"),
 )
 
 

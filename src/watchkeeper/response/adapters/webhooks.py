@@ -24,6 +24,14 @@ class WebhookConfig(ConnectorConfig):
         return frozenset({"url"}), frozenset()
 
 
+class InboundConfig(ConnectorConfig):
+    """The secret that signs deliveries to a playbook's webhook trigger (nothing is sent
+    out through it)."""
+
+    def secret_names(self) -> tuple[frozenset[str], frozenset[str]]:
+        return frozenset({"signing_key"}), frozenset()
+
+
 def slack_payload(text: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     payload: dict[str, Any] = {"text": text}
     if fields:
