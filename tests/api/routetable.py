@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import fastapi.routing
@@ -24,6 +25,7 @@ from watchkeeper.api.shifts import shifts_of
 from watchkeeper.auth.principal import SYSTEM
 from watchkeeper.auth.roles import Permission
 from watchkeeper.cases.service import NewCase
+from watchkeeper.response.run_model import ContainmentRow
 
 P = Permission
 PUBLIC = "public"
@@ -51,6 +53,8 @@ EVENT_LINE = b'{"EventID": 4624, "Channel": "Security", "Computer": "matrix"}\n'
 EXCEPTION = {"reason": "matrix", "match": {"host.name": "matrix.invalid"}}
 ROSTER_SHIFT = {"name": "matrix", "start": "00:00", "end": "00:00"}
 SPAN = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
+PLAYBOOK = "matrix"
+"""A playbook of the server's (``tests/data/playbooks``): it waits on an approval."""
 
 TABLE: dict[tuple[str, str], Entry] = {
     # operations
@@ -179,6 +183,20 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/handover"): Entry(P.CASES_READ),
     ("POST", "/handover"): Entry(P.HANDOVERS_WRITE, form={}),
     ("POST", "/handover/{handover_id}/acknowledge"): Entry(P.HANDOVERS_WRITE, form={}),
+    ("GET", "/playbooks"): Entry(P.PLAYBOOKS_READ),
+    ("GET", "/playbooks/{name}"): Entry(P.PLAYBOOKS_READ),
+    ("POST", "/playbooks/{name}/run"): Entry(P.ACTIONS_RUN, form={}),
+    ("POST", "/playbooks/{name}/dry-run"): Entry(P.ACTIONS_RUN, form={}),
+    ("GET", "/runs"): Entry(P.PLAYBOOKS_READ, query={"playbook": PLAYBOOK, "status": "waiting"}),
+    ("GET", "/runs/{run_id}"): Entry(P.PLAYBOOKS_READ),
+    ("POST", "/runs/{run_id}/cancel"): Entry(P.ACTIONS_RUN, form={}),
+    ("GET", "/approvals"): Entry(P.PLAYBOOKS_READ, query={"status": "all"}),
+    ("POST", "/approvals/{approval_id}/decide"): Entry(
+        P.APPROVALS_DECIDE, form={"decision": "approve", "comment": "matrix"}),
+    ("GET", "/containment"): Entry(P.PLAYBOOKS_READ),
+    ("POST", "/containment/{containment_id}/rollback"): Entry(
+        P.ACTIONS_RUN, form={"reason": "matrix"}),
+    ("POST", "/cases/{case_id}/playbooks"): Entry(P.ACTIONS_RUN, form={"playbook": PLAYBOOK}),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }
@@ -257,6 +275,14 @@ class World:
                 return str(services.assets.put("system", f"host-{role}-{web}")["id"])
             case "handover_id":
                 return str(shifts_of(services).generate("system")["id"])
+            case "name":
+                return PLAYBOOK
+            case "run_id":
+                return str(self.run()["id"])
+            case "approval_id":
+                return str(services.response.approvals.find(run_id=self.run()["id"])[0]["id"])
+            case "containment_id":
+                return str(self.containment(f"{role}:{web}"))
             case "token_id":
                 owner = self.api.user_ids[role]
                 return services.auth.issue_token(SYSTEM, owner, "api", "to revoke")[0].id
@@ -270,6 +296,25 @@ class World:
             task = services.cases.add_task("system", case["id"], "matrix task")
             self.made.update(case_id=case["id"], task_id=task["id"])
         return self.made
+
+    def run(self) -> dict[str, Any]:
+        """A fresh run of the matrix playbook, waiting on its approval."""
+        return self.api.services.response.start_manual("system", PLAYBOOK, {})
+
+    def containment(self, name: str) -> int:
+        """A fresh containment entry; its undo action does not exist, so rolling it back
+        ends ``rollback_failed``, on the record like any rollback."""
+        services = self.api.services
+        self.made[f"containment:{name}"] = n = self.made.get(f"containment:{name}", 0) + 1
+        with services.db.session() as session:
+            row = ContainmentRow(
+                run_id=None, case_id=None, key=f"matrix:{name}:{n}", action="matrix.block",
+                connector=None, target="192.0.2.1", inputs={}, outputs={}, before={},
+                undo_action="matrix.unblock", undo_inputs={}, status="active",
+                created_at=datetime.now(UTC))
+            session.add(row)
+            session.flush()
+            return row.id
 
     def evidence(self) -> int:
         """One evidence file of the shared case, made on first use."""
