@@ -231,6 +231,7 @@ class World:
     rule_id: str
     user_id: int
     made: dict[str, int] = field(default_factory=dict)
+    serial: int = 0
 
     @classmethod
     def build(cls, api: Api) -> World:
@@ -282,7 +283,7 @@ class World:
             case "approval_id":
                 return str(services.response.approvals.find(run_id=self.run()["id"])[0]["id"])
             case "containment_id":
-                return str(self.containment(f"{role}:{web}"))
+                return str(self.containment())
             case "token_id":
                 owner = self.api.user_ids[role]
                 return services.auth.issue_token(SYSTEM, owner, "api", "to revoke")[0].id
@@ -301,14 +302,14 @@ class World:
         """A fresh run of the matrix playbook, waiting on its approval."""
         return self.api.services.response.start_manual("system", PLAYBOOK, {})
 
-    def containment(self, name: str) -> int:
+    def containment(self) -> int:
         """A fresh containment entry; its undo action does not exist, so rolling it back
         ends ``rollback_failed``, on the record like any rollback."""
         services = self.api.services
-        self.made[f"containment:{name}"] = n = self.made.get(f"containment:{name}", 0) + 1
+        self.serial += 1
         with services.db.session() as session:
             row = ContainmentRow(
-                run_id=None, case_id=None, key=f"matrix:{name}:{n}", action="matrix.block",
+                run_id=None, case_id=None, key=f"matrix:{self.serial}", action="matrix.block",
                 connector=None, target="192.0.2.1", inputs={}, outputs={}, before={},
                 undo_action="matrix.unblock", undo_inputs={}, status="active",
                 created_at=datetime.now(UTC))
