@@ -27,6 +27,9 @@ from watchkeeper.server.services import Services
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_RULES = ROOT / "examples" / "rules"
 EXAMPLE_PLAYBOOKS = ROOT / "examples" / "playbooks"
+PLAYBOOKS = ROOT / "tests" / "data" / "playbooks"
+"""Playbooks that act only inside Watchkeeper (no connector): ``matrix`` asks for an
+approval, then notifies."""
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "analyst", "responder", "viewer")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.serverfixtures import PASSWORD, ROOT, Api, make_settings, open_api
+from tests.serverfixtures import PASSWORD, PLAYBOOKS, ROOT, Api, make_settings, open_api
 
 WINDOWS = (ROOT / "examples" / "logs" / "windows" / "sysmon-and-security.jsonl").read_bytes()
 """The example Windows log: three of its events match the example rules."""
@@ -51,8 +51,10 @@ def serving(data_dir: Path, *, rules: bool = True, **settings: object) -> Iterat
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """A server with the example rules that has taken in the example Windows log."""
-    with serving(tmp_path_factory.mktemp("server") / "data") as api:
+    """A server with the example rules that has taken in the example Windows log, and
+    the playbooks of ``tests/data/playbooks``."""
+    with serving(tmp_path_factory.mktemp("server") / "data",
+                 response={"playbooks": [PLAYBOOKS]}) as api:
         api.ingest(WINDOWS, "winlog-json")
         yield api
 

@@ -12,6 +12,7 @@ import json
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import fastapi.routing
@@ -52,8 +53,9 @@ class Entry:
 EVENT_LINE = b'{"EventID": 4624, "Channel": "Security", "Computer": "matrix"}\n'
 EXCEPTION = {"reason": "matrix", "match": {"host.name": "matrix.invalid"}}
 ROSTER_SHIFT = {"name": "matrix", "start": "00:00", "end": "00:00"}
-EXAMPLE_PLAYBOOK = "confirm-and-open-case"
 SPAN = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
+PLAYBOOK = "matrix"
+"""A playbook of the server's (``tests/data/playbooks``): it waits on an approval."""
 
 TABLE: dict[tuple[str, str], Entry] = {
     # operations
@@ -206,6 +208,20 @@ TABLE: dict[tuple[str, str], Entry] = {
         P.CONNECTORS_MANAGE, json={"type": "http", "config": {
             "base_url": "https://fw.example", "auth": {"type": "bearer"}}}),
     ("DELETE", "/api/v1/connectors/{name}"): Entry(P.CONNECTORS_MANAGE),
+    ("GET", "/playbooks"): Entry(P.PLAYBOOKS_READ),
+    ("GET", "/playbooks/{name}"): Entry(P.PLAYBOOKS_READ),
+    ("POST", "/playbooks/{name}/run"): Entry(P.ACTIONS_RUN, form={}),
+    ("POST", "/playbooks/{name}/dry-run"): Entry(P.ACTIONS_RUN, form={}),
+    ("GET", "/runs"): Entry(P.PLAYBOOKS_READ, query={"playbook": PLAYBOOK, "status": "waiting"}),
+    ("GET", "/runs/{run_id}"): Entry(P.PLAYBOOKS_READ),
+    ("POST", "/runs/{run_id}/cancel"): Entry(P.ACTIONS_RUN, form={}),
+    ("GET", "/approvals"): Entry(P.PLAYBOOKS_READ, query={"status": "all"}),
+    ("POST", "/approvals/{approval_id}/decide"): Entry(
+        P.APPROVALS_DECIDE, form={"decision": "approve", "comment": "matrix"}),
+    ("GET", "/containment"): Entry(P.PLAYBOOKS_READ),
+    ("POST", "/containment/{containment_id}/rollback"): Entry(
+        P.ACTIONS_RUN, form={"reason": "matrix"}),
+    ("POST", "/cases/{case_id}/playbooks"): Entry(P.ACTIONS_RUN, form={"playbook": PLAYBOOK}),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }
@@ -242,6 +258,7 @@ class World:
     made: dict[str, int] = field(default_factory=dict)
     current: str = ""
     """The route template being filled in."""
+    serial: int = 0
 
     @classmethod
     def build(cls, api: Api) -> World:
@@ -287,7 +304,7 @@ class World:
             case "name" if "/connectors/" in self.current:
                 return self.connector(role, web)
             case "name":
-                return EXAMPLE_PLAYBOOK
+                return PLAYBOOK
             case "run_id":
                 return str(self.waiting_run())
             case "approval_id":
@@ -312,9 +329,8 @@ class World:
         return self.made
 
     def waiting_run(self) -> int:
-        """A fresh run of the example playbook, waiting for an analyst's or a responder's
-        approval."""
-        run = self.api.services.response.start_manual("system", EXAMPLE_PLAYBOOK, {})
+        """A fresh run of the matrix playbook, waiting on its approval."""
+        run = self.api.services.response.start_manual("system", PLAYBOOK, {})
         assert run["status"] == "waiting", run
         return int(run["id"])
 
@@ -327,14 +343,16 @@ class World:
         return name
 
     def containment(self) -> int:
-        """A fresh containment entry whose undo fails (its connector does not exist)."""
-        db = self.api.services.db
-        with db.session() as session:
-            row = ContainmentRow(key=f"matrix:{secrets.token_hex(8)}", action="firewall.block_ip",
-                                 connector="nowhere", target="198.51.100.9",
-                                 undo_action="firewall.unblock_ip",
-                                 undo_inputs={"ip": "198.51.100.9"}, status="active",
-                                 inputs={}, outputs={}, before={})
+        """A fresh containment entry; its undo action does not exist, so rolling it back
+        ends ``rollback_failed``, on the record like any rollback."""
+        services = self.api.services
+        self.serial += 1
+        with services.db.session() as session:
+            row = ContainmentRow(
+                run_id=None, case_id=None, key=f"matrix:{self.serial}", action="matrix.block",
+                connector=None, target="192.0.2.1", inputs={}, outputs={}, before={},
+                undo_action="matrix.unblock", undo_inputs={}, status="active",
+                created_at=datetime.now(UTC))
             session.add(row)
             session.flush()
             return row.id

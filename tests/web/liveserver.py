@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -62,11 +63,17 @@ class LiveServer:
     reader: threading.Thread | None = None
 
     @classmethod
-    def start(cls, folder: Path, rules: Path, admin_password: str) -> LiveServer:
-        """A configured server over a fresh data folder, serving once this returns."""
+    def start(cls, folder: Path, rules: Path, admin_password: str,
+              playbooks: Sequence[Path] = ()) -> LiveServer:
+        """A configured server over a fresh data folder, serving once this returns; with
+        ``playbooks``, folders of playbook files added to its configuration."""
         run_cli("init", "--dir", str(folder), "--password-stdin", "--rules", str(rules),
                 stdin=admin_password + "\n")
         config = folder / "watchkeeper.toml"
+        if playbooks:
+            listed = ", ".join(json.dumps(p.resolve().as_posix()) for p in playbooks)
+            with config.open("a", encoding="utf-8") as file:
+                file.write(f"\n[response]\nplaybooks = [{listed}]\n")
         process = subprocess.Popen(
             [*CLI, "serve", "--config", str(config)], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_child_env(),

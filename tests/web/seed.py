@@ -16,6 +16,7 @@ from tests.statefixtures import REQUIRE_ENV
 ADMIN = ("admin", "correct horse battery staple")
 VIEWER = ("viewer1", "viewer password 2026")
 ANALYST = ("analyst1", "analyst password 2026")
+RESPONDER = ("responder1", "responder password 2026")
 WINDOWS_LOG = ROOT / "examples" / "logs" / "windows" / "sysmon-and-security.jsonl"
 EXPECTED_TITLES = {"Account Discovery With whoami", "PowerShell With An Encoded Command",
                    "Security Audit Log Cleared"}

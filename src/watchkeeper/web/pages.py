@@ -47,6 +47,7 @@ from watchkeeper.reports import duration
 from watchkeeper.search.request import SearchRequest, TimeRange
 from watchkeeper.search.service import SearchResult, run_histogram, run_search
 from watchkeeper.web.figures import CHART_HEIGHT, CHART_WIDTH, day_bars
+from watchkeeper.web.response_view import case_response, compact, deciders, pretty
 
 if TYPE_CHECKING:
     from watchkeeper.server.services import Services
@@ -74,6 +75,9 @@ def when(value: datetime | None) -> str:
 
 templates.env.filters["when"] = when
 templates.env.filters["duration"] = duration
+templates.env.filters["compact"] = compact
+templates.env.filters["pretty"] = pretty
+templates.env.filters["deciders"] = deciders
 
 
 def mount_static(app: FastAPI) -> None:
@@ -356,7 +360,7 @@ def case_page(request: Request, case_id: RowId, services: ServicesDep,
               "observables": observables_of(services).list(case_id),
               "evidence": evidence_of(services).list(case_id)}
     return _page(request, "case.html", who, case=case, timeline=services.cases.timeline(case_id),
-                 **extras,
+                 **extras, **case_response(services, who, case_id),
                  next_statuses=NEXT[case["status"]],
                  can_manage=who.can(Permission.CASES_MANAGE))
 
