@@ -73,7 +73,7 @@ class LiveServer:
         if playbooks:
             listed = ", ".join(json.dumps(p.resolve().as_posix()) for p in playbooks)
             with config.open("a", encoding="utf-8") as file:
-                file.write(f"\n[response]\nplaybooks = [{listed}]\n")
+                file.write(f"\n[response]\nplaybooks = [{listed}]\nbuiltin_playbooks = false\n")
         process = subprocess.Popen(
             [*CLI, "serve", "--config", str(config)], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_child_env(),

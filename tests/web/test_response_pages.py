@@ -57,7 +57,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
     (folder / "contain.yml").write_text(CONTAIN, encoding="utf-8")
     (folder / "four-eyes.yml").write_text(FOUR_EYES, encoding="utf-8")
     settings = make_settings(tmp_path / "data", rules={"paths": []},
-                             response={"playbooks": [folder]})
+                             response={"playbooks": [folder], "builtin_playbooks": False})
     for api in open_api(settings):
         response = api.services.response
         remote = Remote()
@@ -88,7 +88,7 @@ def test_containment_started_on_a_case_is_rolled_back_from_the_case_page(api: Ap
     on_case = api.client.post(f"/cases/{case['id']}/playbooks", data={
         "csrf_token": csrf, "playbook": "contain-ip"})
     assert on_case.status_code == 400, "it needs an input"
-    assert "input &#39;ip&#39; is required" in on_case.text
+    assert "inputs.ip: required" in on_case.text
     run = api.services.response.start_manual("responder", "contain-ip", {"ip": "198.51.100.4"},
                                              case_id=case["id"])
     assert run["status"] == "succeeded", run
@@ -173,7 +173,7 @@ def test_refused_inputs_come_back_as_the_form_as_typed(api: Api) -> None:
     assert 'value="three"' in bad.text
     missing = api.client.post("/playbooks/disable-account/dry-run", data={"csrf_token": csrf})
     assert missing.status_code == 400
-    assert "dry run not possible: input &#39;user&#39; is required" in missing.text
+    assert "dry run not possible: inputs.user: required" in missing.text
     report = api.client.post("/playbooks/contain-ip/dry-run", data={
         "csrf_token": csrf, "input.ip": "192.0.2.55"})
     assert report.status_code == 200
