@@ -15,7 +15,7 @@ import orjson
 
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.cases.service import CaseService
-from watchkeeper.config import ResponseSettings
+from watchkeeper.config import ResponseSettings, Settings
 from watchkeeper.errors import AuthenticationError, UsageError
 from watchkeeper.response.actions.base import ActionRegistry, Lookups
 from watchkeeper.response.approvals import ApprovalDesk
@@ -156,3 +156,23 @@ def _signature(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
                 continue
             found.append((str(file), stat.st_mtime, stat.st_size))
     return tuple(found)
+
+
+def open_response(settings: Settings, db: StateDB, audit: AuditLog,
+                  cases: CaseService | None = None, lookups: Lookups | None = None) -> Response:
+    """The response service of a data folder: for the server, and for commands that work
+    beside it (the state database is shared; runs are leased, so the two never walk one
+    run at once)."""
+    from watchkeeper.cases.sla import SlaPolicy
+    from watchkeeper.cases.templates import load_templates
+    from watchkeeper.response.actions import default_actions
+    from watchkeeper.response.secrets import load_secret_box
+
+    key = settings.response.secret_key
+    connectors = ConnectorStore(db, audit, load_secret_box(
+        settings.data_dir, key.get_secret_value() if key else None))
+    if cases is None:
+        cases = CaseService(db, audit, load_templates(settings.cases.templates),
+                            SlaPolicy.from_settings(settings.cases))
+    return Response(settings.response, db, audit, cases, default_actions(), connectors,
+                    lookups)

@@ -31,11 +31,8 @@ from watchkeeper.ops.metrics import Metrics
 from watchkeeper.parsers import default_registry
 from watchkeeper.pipeline.decode import Decoder
 from watchkeeper.pipeline.service import Pipeline
-from watchkeeper.response.actions import default_actions
-from watchkeeper.response.connectors import ConnectorStore
 from watchkeeper.response.lookups import ServerLookups
-from watchkeeper.response.secrets import load_secret_box
-from watchkeeper.response.service import Response
+from watchkeeper.response.service import Response, open_response
 from watchkeeper.response.timeline import case_items
 from watchkeeper.rules.service import RuleService
 from watchkeeper.server.stores import open_events, open_state_db
@@ -146,11 +143,7 @@ class Services:
         )
         cases = CaseService(db, audit, load_templates(settings.cases.templates),
                             SlaPolicy.from_settings(settings.cases))
-        secret_key = settings.response.secret_key
-        connectors = ConnectorStore(db, audit, load_secret_box(
-            settings.data_dir, secret_key.get_secret_value() if secret_key else None))
-        response = Response(settings.response, db, audit, cases, default_actions(),
-                            connectors, ServerLookups(assets, store))
+        response = open_response(settings, db, audit, cases, ServerLookups(assets, store))
         services = cls(
             settings=settings,
             db=db,
