@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.serverfixtures import EXAMPLE_PLAYBOOKS, Api, make_settings, open_api
+from watchkeeper.response.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 BROKEN = """
 name: broken-one
@@ -20,6 +24,17 @@ steps:
     approval: {prompt: "ok?", approvers: {roles: [wizard]}}
 """
 NOT_YAML = "name: [unclosed\n"
+HOOKED = """
+name: from-ticketing
+title: Started by the ticketing system
+triggers:
+  - webhook: {secret: ticketing-hook}
+inputs:
+  ticket: {type: string, required: true}
+steps:
+  - id: tell
+    notify: {role: analyst, message: "Ticket {{ inputs.ticket }} asks for a look"}
+"""
 
 
 @pytest.fixture
@@ -30,6 +45,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
         (EXAMPLE_PLAYBOOKS / "confirm-and-open-case.yml").read_text("utf-8"), "utf-8")
     (folder / "broken.yml").write_text(BROKEN, "utf-8")
     (folder / "not-yaml.yml").write_text(NOT_YAML, "utf-8")
+    (folder / "hooked.yml").write_text(HOOKED, "utf-8")
     yield from open_api(make_settings(tmp_path / "data",
                                       response={"playbooks": [folder]}))
 
@@ -40,7 +56,9 @@ def test_a_run_started_by_hand_waits_for_an_approval_then_opens_a_case(api: Api)
                           json={"inputs": {"reason": "phone call from the CFO"}},
                           headers=api.bearer("responder"))
     assert started.status_code == 201, started.text
-    run = started.json()
+    assert started.json()["status"] == "queued"
+    run = client.get(f"/api/v1/playbook-runs/{started.json()['id']}",
+                     headers=api.bearer("viewer")).json()
     assert run["status"] == "waiting"
     assert run["waiting_for"] == "approval at confirm"
     listed = client.get("/api/v1/approvals", headers=api.bearer("analyst")).json()
@@ -127,3 +145,42 @@ def test_a_dry_run_reports_and_does_nothing(api: Api) -> None:
     assert runs["total"] == 0
     cases = api.client.get("/api/v1/cases", headers=api.bearer("viewer")).json()
     assert (cases["total"] if isinstance(cases, dict) else len(cases)) == 0
+
+
+def test_a_signed_webhook_starts_one_run_per_delivery(api: Api) -> None:
+    key = "k" * 64
+    api.services.response.connectors.put("admin", "ticketing-hook", "inbound-webhook", {},
+                                         {"signing_key": key})
+    client = api.client
+    url = "/api/v1/playbooks/from-ticketing/webhook"
+
+    def post(body: bytes, stamp: int | None = None, signature: str | None = None,
+             to: str = url) -> httpx.Response:
+        stamp = int(time.time()) if stamp is None else stamp
+        return client.post(to, content=body, headers={
+            TIMESTAMP_HEADER: str(stamp),
+            SIGNATURE_HEADER: signature or sign(key, stamp, body)})
+
+    body = json.dumps({"ticket": "INC-7", "extra": "kept in the trigger"}).encode()
+    stamp = int(time.time())
+    answer = post(body, stamp)
+    assert answer.status_code == 202, answer.text
+    run = client.get(f"/api/v1/playbook-runs/{answer.json()['run_id']}",
+                     headers=api.bearer("viewer")).json()
+    assert run["inputs"] == {"ticket": "INC-7"}
+    assert run["trigger"]["webhook"]["extra"] == "kept in the trigger"
+    assert run["started_by"] == "webhook:from-ticketing"
+    replay = post(body, stamp)
+    assert replay.status_code == 401
+    assert post(body, signature="sha256=" + "0" * 64).status_code == 401
+    assert post(body, int(time.time()) - 3600).status_code == 401
+    assert client.post(url, content=body).status_code == 401
+    assert post(body, to="/api/v1/playbooks/confirm-and-open-case/webhook").status_code == 401
+    assert post(b"[1, 2]").status_code == 400
+    missing = post(json.dumps({"other": 1}).encode())
+    assert missing.status_code == 400
+    assert "unknown input" not in missing.json()["message"]
+    assert "inputs.ticket: required" in missing.json()["message"]
+    runs = client.get("/api/v1/playbook-runs", params={"playbook": "from-ticketing"},
+                      headers=api.bearer("viewer")).json()
+    assert runs["total"] == 1

@@ -48,7 +48,9 @@ steps:
   - id: block
     action: firewall.block_ip
     connector: edge-firewall
-    with: {{ip: "{{{{ trigger.alert.entities.source_ip }}}}", comment: "alert {{{{ trigger.alert.id }}}}"}}
+    with:
+      ip: "{{{{ trigger.alert.entities.source_ip }}}}"
+      comment: "alert {{{{ trigger.alert.id }}}}"
     ttl: 4s
     timeout: 20s
   - id: open
@@ -242,7 +244,7 @@ def test_a_restart_in_the_middle_of_the_firewall_call_does_not_block_twice(
     done = wait_for(lambda: the_run(server), lambda r: r.get("status") == "succeeded", 60.0)
     assert done["id"] == run["id"]
     posts = [r for r in firewall.requests if r["method"] == "POST"]
-    assert len(posts) == 2, "the cut-off call is made again after the restart"
+    assert len(posts) == 2
     assert {r["key"] for r in posts} == {f"run:{run['id']}:block"}
     assert [a for a in firewall.acted if a[0] == "block"] == [("block", ATTACKER)]
     assert len(server.get("/api/v1/containment")) == 1

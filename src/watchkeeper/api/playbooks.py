@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -97,11 +97,14 @@ def get_playbook(name: Name, services: ServicesDep, _: Reader) -> dict[str, Any]
 
 
 @router.post("/playbooks/{name}/runs", status_code=201)
-def start_run(name: Name, body: RunIn, services: ServicesDep, who: Runner) -> dict[str, Any]:
-    """Start a run by hand; the answer is the run after its first walk (it may be waiting
-    for an approval)."""
-    return services.response.start_manual(who.actor, name, body.inputs, case_id=body.case_id,
-                                          alert_id=body.alert_id)
+def start_run(name: Name, body: RunIn, services: ServicesDep, who: Runner,
+              background: BackgroundTasks) -> dict[str, Any]:
+    """Start a run by hand. The answer is the queued run; it is walked right after the
+    answer is sent (follow it at ``/api/v1/playbook-runs/{id}``)."""
+    run = services.response.start_manual(who.actor, name, body.inputs, case_id=body.case_id,
+                                         alert_id=body.alert_id, walk=False)
+    background.add_task(services.response.runs.advance, run["id"])
+    return run
 
 
 @router.post("/playbooks/{name}/dry-run")
@@ -162,16 +165,16 @@ def get_approval(approval_id: RowId, services: ServicesDep, _: Reader) -> dict[s
 
 
 @router.post("/approvals/{approval_id}/decision")
-def decide(approval_id: RowId, body: DecisionIn, services: ServicesDep,
-           who: Decider) -> dict[str, Any]:
+def decide(approval_id: RowId, body: DecisionIn, services: ServicesDep, who: Decider,
+           background: BackgroundTasks) -> dict[str, Any]:
     """Approve or reject. Refused (403) for someone the approval does not name, and for the
-    run's starter under four eyes; 409 once decided or past its deadline. The run goes on
-    at once."""
+    run's starter under four eyes; 409 once decided or past its deadline. Once decided,
+    the run goes on right after the answer is sent."""
     response = services.response
     decided = response.approvals.decide(who, approval_id, body.decision, body.comment,
                                         datetime.now(UTC))
     if decided["status"] != "pending":
-        response.runs.advance(decided["run_id"])
+        background.add_task(response.runs.advance, decided["run_id"])
     return decided
 
 

@@ -90,9 +90,9 @@ class Response:
 
     def start_manual(self, actor: str, name: str, inputs: dict[str, Any],
                      case_id: int | None = None, alert_id: int | None = None,
-                     ) -> dict[str, Any]:
-        """Start a run by hand (from a case, the API or the command line) and walk it as far
-        as it goes now."""
+                     walk: bool = True) -> dict[str, Any]:
+        """Start a run by hand (from a case, the API or the command line); with ``walk``,
+        walk it as far as it goes now."""
         loaded = self._library.get(name)
         trigger: dict[str, Any] = {"manual": {"by": actor}}
         if case_id is not None:
@@ -100,7 +100,7 @@ class Response:
         run = self.runs.start(Start(loaded.name, actor, "manual", trigger, inputs,
                                     alert_id=alert_id, case_id=case_id))
         assert run is not None
-        return self.runs.advance(run["id"]) or run
+        return (self.runs.advance(run["id"]) if walk else None) or run
 
     def webhook(self, name: str, delivery: Webhook) -> dict[str, Any]:
         """Start a run from a signed webhook delivery (one run per delivery); the body, a
