@@ -21,6 +21,9 @@ from watchkeeper.response.actions.base import (
     Plan,
 )
 
+ACTION_THREADS = 8
+"""Actions running at once at most; a call waiting for a thread counts against its timeout."""
+
 
 class ConnectorSource(Protocol):
     def get(self, name: str) -> Connector: ...
@@ -109,6 +112,8 @@ class Caller:
         self.connectors = connectors
         self.lookups: Lookups = lookups or NoLookups()
         self.clock = clock
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=ACTION_THREADS, thread_name_prefix="action")
 
     def call(self, name: str, connector: str | None, inputs: dict[str, Any], *, key: str,
              timeout_s: float, dry_run: bool = False, ttl_s: float | None = None) -> Called:
@@ -124,8 +129,8 @@ class Caller:
             plan = action.plan(ctx, model)
             return Called(action, model.model_dump(mode="json"), dict(plan.outputs), {}, None,
                           plan)
-        before = _bounded(lambda: action.before(ctx, model), timeout_s, name)
-        result = _bounded(lambda: action.run(ctx, model), timeout_s, name)
+        before = _bounded(self._pool, lambda: action.before(ctx, model), timeout_s, name)
+        result = _bounded(self._pool, lambda: action.run(ctx, model), timeout_s, name)
         outputs = validated_outputs(action, result)
         undo = None
         if action.undo:
@@ -133,10 +138,10 @@ class Caller:
         return Called(action, model.model_dump(mode="json"), outputs, dict(before), undo)
 
 
-def _bounded(job: Callable[[], Any], timeout_s: float, name: str) -> Any:
+def _bounded(pool: concurrent.futures.Executor, job: Callable[[], Any], timeout_s: float,
+             name: str) -> Any:
     """``job()``, or ActionFailed once ``timeout_s`` has passed. Connectors set their own
     timeouts too; this is the backstop for one that does not return."""
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="action")
     future = pool.submit(job)
     try:
         return future.result(timeout=timeout_s)
@@ -146,5 +151,3 @@ def _bounded(job: Callable[[], Any], timeout_s: float, name: str) -> Any:
         raise
     except (OSError, ValueError) as error:
         raise ActionFailed(f"{name} failed: {type(error).__name__}: {error}") from None
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)

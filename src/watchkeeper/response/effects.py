@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.auth.roles import parse_role
@@ -19,7 +20,7 @@ from watchkeeper.errors import UsageError
 from watchkeeper.notifications.model import NotificationRow
 from watchkeeper.response.actions.base import ActionKind
 from watchkeeper.response.approvals import ApprovalDesk, Asker
-from watchkeeper.response.calls import Caller
+from watchkeeper.response.calls import Called, Caller
 from watchkeeper.response.containment import Ledger
 from watchkeeper.response.interpreter import Decided, Pending, StepRecord
 from watchkeeper.response.journal import DbJournal
@@ -66,6 +67,8 @@ class LiveEffects:
         self.journal = journal
         self.clock = clock
         self.actor = f"playbook:{facts.playbook}"
+        self._acted: dict[str, tuple[ActionStep, Called, int, datetime]] = {}
+        journal.with_record.append(self._record_action)
 
     def now(self) -> datetime:
         return self.clock()
@@ -77,19 +80,27 @@ class LiveEffects:
                              step.action, inputs)
         called = self.desks.caller.call(step.action, step.connector, inputs, key=key,
                                         timeout_s=step.timeout, ttl_s=step.ttl)
-        now = self.clock()
-        with self.desks.db.session() as session:
-            if called.action.kind is ActionKind.CONTAINMENT and called.action.undo:
-                self.desks.ledger.record(
-                    session, key=key, run_id=self.facts.run_id, case_id=self.facts.case_id,
-                    playbook=self.facts.playbook, connector=step.connector, called=called,
-                    ttl_s=step.ttl, now=now)
-            self.desks.audit.append(session, self.actor, "playbook_run.act", "playbook_run",
-                                    self.facts.run_id, None,
-                                    {"step": path, "action": step.action,
-                                     "connector": step.connector, "inputs": called.inputs,
-                                     "outputs": called.outputs, "attempt": attempt})
+        self._acted[path] = (step, called, attempt, self.clock())
         return called.outputs
+
+    def _record_action(self, session: Session, record: StepRecord) -> None:
+        """With the step's record, in its transaction: the audit entry of the action it
+        ran and, for containment, what undoes it."""
+        acted = self._acted.pop(record.path, None)
+        if acted is None or record.status != "done":
+            return
+        step, called, attempt, now = acted
+        key = f"run:{self.facts.run_id}:{record.path}"
+        if called.action.kind is ActionKind.CONTAINMENT and called.action.undo:
+            self.desks.ledger.record(
+                session, key=key, run_id=self.facts.run_id, case_id=self.facts.case_id,
+                playbook=self.facts.playbook, connector=step.connector, called=called,
+                ttl_s=step.ttl, now=now)
+        self.desks.audit.append(session, self.actor, "playbook_run.act", "playbook_run",
+                                self.facts.run_id, None,
+                                {"step": record.path, "action": step.action,
+                                 "connector": step.connector, "inputs": called.inputs,
+                                 "outputs": called.outputs, "attempt": attempt})
 
     def approval(self, step: ApprovalStep, path: str, prompt: str) -> Pending | Decided:
         asker = Asker(self.facts.run_id, self.facts.playbook, self.facts.started_by,

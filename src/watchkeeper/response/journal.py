@@ -3,6 +3,7 @@ written in its own transaction as it happens."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,9 @@ class DbJournal:
             rows = session.execute(select(PlaybookStepRow).where(
                 PlaybookStepRow.run_id == run_id)).scalars().all()
             self._records = {row.path: _record(row) for row in rows}
+        self.with_record: list[Callable[[Session, StepRecord], None]] = []
+        """Writes that belong in the same transaction as a step's record (the audit entry
+        and containment record of the action it ran)."""
 
     def get(self, path: str) -> StepRecord | None:
         return self._records.get(path)
@@ -30,6 +34,8 @@ class DbJournal:
     def put(self, record: StepRecord) -> None:
         with self.db.session() as session:
             write(session, self.run_id, record)
+            for hook in self.with_record:
+                hook(session, record)
         self._records[record.path] = record
 
     def started(self, record: StepRecord, action: str, inputs: dict[str, Any]) -> None:

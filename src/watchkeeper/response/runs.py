@@ -65,6 +65,7 @@ class RunService:
         self.lease_s = lease_s
         self.clock = clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.interpreter = Interpreter(self._resolve)
 
     def start(self, start: Start) -> dict[str, Any] | None:
         """A queued run; None when a run for ``dedup_key`` exists already."""
@@ -129,7 +130,7 @@ class RunService:
             playbook = _parsed(text, row.playbook)
             journal = DbJournal(self.db, run_id)
             effects = LiveEffects(facts, self.desks, journal, self.clock)
-            outcome = Interpreter(self._resolve).run(
+            outcome = self.interpreter.run(
                 playbook, journal, effects, trigger=trigger, inputs=inputs,
                 run_info={"id": run_id, "playbook": row.playbook, "dry_run": False})
         except Exception as error:  # a run must end, never hang on a bug

@@ -16,12 +16,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, Undefined, UndefinedError
+from jinja2.environment import Template, TemplateExpression
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from watchkeeper.errors import WatchkeeperError
 
 _WHOLE = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
+CACHE_SIZE = 4096
+"""Compiled templates kept (the texts of the playbooks loaded, many times over)."""
 MAX_OUTPUT_CHARS = 1_000_000
 """A rendered text longer than this is refused (a template that builds huge strings)."""
 
@@ -71,6 +74,8 @@ class Templates:
 
     def __init__(self) -> None:
         self._env = _environment()
+        self._templates: dict[str, Template] = {}
+        self._expressions: dict[str, TemplateExpression] = {}
 
     def render(self, value: Any, context: Mapping[str, Any], where: str = "") -> Any:
         """``value`` with every template in it rendered; dicts and lists recursively."""
@@ -113,6 +118,23 @@ class Templates:
             return [f"{where}: {error}"]
         return []
 
+    def _template(self, text: str) -> Template:
+        found = self._templates.get(text)
+        if found is None:
+            if len(self._templates) >= CACHE_SIZE:
+                self._templates.clear()
+            found = self._templates[text] = self._env.from_string(text)
+        return found
+
+    def _expression_of(self, expression: str) -> TemplateExpression:
+        found = self._expressions.get(expression)
+        if found is None:
+            if len(self._expressions) >= CACHE_SIZE:
+                self._expressions.clear()
+            found = self._expressions[expression] = self._env.compile_expression(
+                expression, undefined_to_none=False)
+        return found
+
     def _string(self, text: str, context: Mapping[str, Any], where: str) -> Any:
         if "{{" not in text and "{%" not in text:
             return text
@@ -120,7 +142,7 @@ class Templates:
         if whole and "{{" not in whole.group("expr") and "{%" not in text:
             return self._expression(whole.group("expr"), context, where)
         try:
-            rendered = self._env.from_string(text).render(**context)
+            rendered = self._template(text).render(**context)
         except SecurityError as error:
             raise TemplateFailure(f"refused by the sandbox: {error}", location=where) from None
         except UndefinedError as error:
@@ -134,8 +156,7 @@ class Templates:
 
     def _expression(self, expression: str, context: Mapping[str, Any], where: str) -> Any:
         try:
-            compiled = self._env.compile_expression(expression, undefined_to_none=False)
-            result = compiled(**context)
+            result = self._expression_of(expression)(**context)
         except SecurityError as error:
             raise TemplateFailure(f"refused by the sandbox: {error}", location=where) from None
         except UndefinedError as error:
