@@ -67,13 +67,14 @@ class LiveServer:
               playbooks: Sequence[Path] = ()) -> LiveServer:
         """A configured server over a fresh data folder, serving once this returns; with
         ``playbooks``, folders of playbook files added to its configuration."""
+        given = [arg for p in playbooks for arg in ("--playbooks", str(p))]
         run_cli("init", "--dir", str(folder), "--password-stdin", "--rules", str(rules),
-                stdin=admin_password + "\n")
+                *given, stdin=admin_password + "\n")
         config = folder / "watchkeeper.toml"
         if playbooks:
-            listed = ", ".join(json.dumps(p.resolve().as_posix()) for p in playbooks)
-            with config.open("a", encoding="utf-8") as file:
-                file.write(f"\n[response]\nplaybooks = [{listed}]\nbuiltin_playbooks = false\n")
+            own_only = "[response]\nbuiltin_playbooks = false\n"
+            text = config.read_text(encoding="utf-8").replace("[response]\n", own_only)
+            config.write_text(text, encoding="utf-8")
         process = subprocess.Popen(
             [*CLI, "serve", "--config", str(config)], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_child_env(),

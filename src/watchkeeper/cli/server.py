@@ -44,6 +44,10 @@ paths = [{rules}]
 [retention]
 default_days = 30
 
+[response]
+playbooks = [{playbooks}]   # folders of playbooks (docs/playbooks.md)
+# enable_builtin = ["brute-force"]   # built-in playbooks whose triggers fire
+
 # [[files]]
 # path = "/var/log/auth.log"
 # format = "syslog"
@@ -65,14 +69,17 @@ def settings_from(config: Path | None, **overrides: Any) -> Settings:
               show_default=True, help="The data folder (relative to the config file).")
 @click.option("--rules", "rules", multiple=True, type=click.Path(path_type=Path, exists=True),
               help="A folder of Sigma rules to detect with (repeatable).")
+@click.option("--playbooks", "playbooks", multiple=True,
+              type=click.Path(path_type=Path, exists=True),
+              help="A folder of playbooks to respond with (repeatable).")
 @click.option("--admin", "admin", default="admin", show_default=True,
               help="Username of the first administrator.")
 @click.option("--password-stdin", is_flag=True,
               help="Read the administrator's password from standard input.")
 @click.option("--generate-password", is_flag=True,
               help="Generate the administrator's password and print it once.")
-def init(folder: Path, data_dir: Path, rules: tuple[Path, ...], admin: str,
-         password_stdin: bool, generate_password: bool) -> None:
+def init(folder: Path, data_dir: Path, rules: tuple[Path, ...], playbooks: tuple[Path, ...],
+         admin: str, password_stdin: bool, generate_password: bool) -> None:
     """Create a configuration file, the data folder and the first administrator."""
     from watchkeeper.auth.passwords import check_policy
     from watchkeeper.auth.principal import SYSTEM
@@ -88,8 +95,9 @@ def init(folder: Path, data_dir: Path, rules: tuple[Path, ...], admin: str,
     check_policy(password, admin)  # before anything is written
     folder.mkdir(parents=True, exist_ok=True)
     listed = ", ".join(f'"{p.resolve().as_posix()}"' for p in rules)
-    config.write_text(CONFIG_TEMPLATE.format(data_dir=data_dir.as_posix(), rules=listed),
-                      encoding="utf-8")
+    responders = ", ".join(f'"{p.resolve().as_posix()}"' for p in playbooks)
+    config.write_text(CONFIG_TEMPLATE.format(data_dir=data_dir.as_posix(), rules=listed,
+                                             playbooks=responders), encoding="utf-8")
     settings = load_settings(config)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)
