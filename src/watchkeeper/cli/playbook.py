@@ -1,5 +1,6 @@
 """``watchkeeper playbook``: validate playbook files, list them, run their tests, show the
-actions they can use and the JSON Schema they follow (docs/playbooks.md)."""
+actions they can use and the JSON Schema they follow (docs/playbooks.md); start runs in a
+data folder, dry-run them, list and show runs (docs/response.md)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,22 @@ from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.cli.main import EXIT_ERROR, EXIT_FOUND
+from watchkeeper.cli.responding import (
+    actor_of,
+    json_object,
+    json_or_text,
+    print_json,
+    response_service,
+    shown,
+    split_pair,
+    when,
+)
+from watchkeeper.cli.server import CONFIG_OPTION
 
 if TYPE_CHECKING:
     from watchkeeper.response.actions.base import ActionRegistry
     from watchkeeper.response.loader import LoadReport
+    from watchkeeper.response.model import Playbook
 
 PATHS = click.Path(exists=False, path_type=Path)
 
@@ -182,3 +195,165 @@ def schema() -> None:
     from watchkeeper.response.loader import schema_text
 
     sys.stdout.write(schema_text())
+
+
+RUN_STATUSES = ("queued", "running", "waiting", "succeeded", "failed", "rejected", "cancelled")
+ENDED_BADLY = ("failed", "rejected")
+
+
+def _inputs(playbook: Playbook, pairs: tuple[str, ...], as_json: str | None) -> dict[str, Any]:
+    """``--inputs-json`` and then each ``--input``: a value is JSON when it parses, except
+    for inputs the playbook declares as strings, which keep the text as typed."""
+    inputs = json_object(as_json, "--inputs-json") if as_json is not None else {}
+    for pair in pairs:
+        key, text = split_pair(pair, "--input")
+        spec = playbook.inputs.get(key)
+        inputs[key] = text if spec is not None and spec.type == "string" else json_or_text(text)
+    return inputs
+
+
+def _may_decide(approval: dict[str, Any]) -> str:
+    who = " or ".join([*(f"role {r}" for r in approval["roles"]), *approval["users"]])
+    if approval["required"] > 1:
+        who += f" (four eyes: two different people, not {approval['requested_by']})"
+    return who
+
+
+def _print_run(run: dict[str, Any], pending: list[dict[str, Any]]) -> None:
+    click.echo(f"run {run['id']} of {run['playbook']}: {run['status']}")
+    click.echo(f"path: {' → '.join(run['path']) or '(none)'}")
+    for approval in pending:
+        click.echo(f"waiting for approval {approval['id']} (until "
+                   f"{when(approval['expires_at'])}): {approval['prompt']}")
+        click.echo(f"  may decide: {_may_decide(approval)}")
+    if run["status"] == "waiting" and not pending:
+        click.echo(f"waiting: {run['waiting_for']} (until {when(run['wake_at'])})")
+    if run["error"]:
+        click.echo(f"error at {run['error_step'] or 'the run'}: {run['error']}")
+
+
+def _print_dry_run(report: dict[str, Any]) -> None:
+    click.echo(f"dry run of {report['playbook']}: {report['status']} (nothing was done)")
+    for number, step in enumerate(report["steps"], 1):
+        what = " ".join(filter(None, [step["kind"], step.get("action")]))
+        click.echo(f"{number}. {step['step']}: {what}")
+        for line in str(step["summary"]).splitlines():
+            click.echo(f"   {line}")
+        if step["targets"]:
+            click.echo(f"   targets: {', '.join(step['targets'])}")
+    if report["error"]:
+        click.echo(f"error at {report['error_step'] or 'the run'}: {report['error']}")
+    click.echo(f"blast radius: {', '.join(report['blast_radius']) or 'nothing'}")
+
+
+@playbook.command(name="run")
+@click.argument("name")
+@CONFIG_OPTION
+@click.option("--input", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="An input of the run (repeatable); the value is read as JSON when it "
+                   "parses (3, true, [\"a\"]), else as text.")
+@click.option("--inputs-json", metavar="JSON", help="The inputs as one JSON object "
+              "(--input values are added to it).")
+@click.option("--case", "case_id", type=int, help="Run for this case.")
+@click.option("--dry-run", is_flag=True,
+              help="Print what the run would do and touch; nothing is done or stored.")
+@click.option("--as", "as_user", metavar="USER",
+              help="Who starts the run, in the audit log [default: cli].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def run_playbook(name: str, config: Path | None, pairs: tuple[str, ...],
+                 inputs_json: str | None, case_id: int | None, dry_run: bool,
+                 as_user: str | None, as_json: bool) -> None:
+    """Start a run of the playbook NAME in the configured data folder (a running server
+    goes on with it), or with --dry-run, show what it would do.
+
+    Exit status: 0 the run succeeded or waits (for an approval, a timer), 1 it failed or
+    was rejected, 2 a usage or input error.
+    """
+    actor = actor_of(as_user)
+    pending: list[dict[str, Any]] = []
+    with response_service(config) as response:
+        loaded = response.library().get(name)
+        inputs = _inputs(loaded.playbook, pairs, inputs_json)
+        if dry_run:
+            trigger: dict[str, Any] = {"manual": {"by": actor}}
+            if case_id is not None:
+                trigger["case"] = {"id": case_id}
+            result = response.dry_run(loaded.name, trigger, inputs)
+        else:
+            result = response.start_manual(actor, loaded.name, inputs, case_id=case_id)
+            pending = response.approvals.find(status="pending", run_id=result["id"])
+    if as_json:
+        print_json(result if dry_run else {**result, "approvals": pending})
+    elif dry_run:
+        _print_dry_run(result)
+    else:
+        _print_run(result, pending)
+    if result["status"] in ENDED_BADLY:
+        sys.exit(EXIT_FOUND)
+
+
+@playbook.command(name="runs")
+@CONFIG_OPTION
+@click.option("--playbook", "name", help="Only runs of this playbook.")
+@click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs in this state.")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_runs(config: Path | None, name: str | None, status: str | None, limit: int,
+              as_json: bool) -> None:
+    """List playbook runs, newest first."""
+    with response_service(config) as response:
+        found, total = response.runs.find(playbook=name, status=status, limit=limit)
+    if as_json:
+        print_json({"total": total, "runs": found})
+        return
+    table = Table(title=f"{total} runs", show_edge=False)
+    for column in ("id", "playbook", "status", "trigger", "started by", "created", "case",
+                   "waiting for / error"):
+        table.add_column(column, no_wrap=column in ("id", "status"))
+    for run in found:
+        table.add_row(str(run["id"]), run["playbook"], run["status"], run["trigger_kind"],
+                      escape(run["started_by"]), when(run["created_at"]),
+                      shown(run["case_id"]), escape(run["error"] or run["waiting_for"] or ""))
+    Console().print(table)
+
+
+@playbook.command(name="show")
+@click.argument("run_id", type=int)
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show_run(run_id: int, config: Path | None, as_json: bool) -> None:
+    """Show one run: its steps (status, attempts, error), approvals and containment."""
+    with response_service(config) as response:
+        run = response.runs.get(run_id)
+    if as_json:
+        print_json(run)
+        return
+    pending = [a for a in run["approvals"] if a["status"] == "pending"]
+    _print_run(run, pending)
+    click.echo(f"started by {run['started_by']} ({run['trigger_kind']}) at "
+               f"{when(run['created_at'])}" + (f", finished {when(run['finished_at'])}"
+                                                if run["finished_at"] else ""))
+    if run["case_id"] is not None or run["alert_id"] is not None:
+        click.echo(f"case {shown(run['case_id']) or '-'} · alert {shown(run['alert_id']) or '-'}")
+    console = Console()
+    steps = Table("step", "kind", "action", "status", "attempts", "error", title="steps",
+                  show_edge=False)
+    for step in run["steps"]:
+        steps.add_row(escape(step["path"]), step["kind"], step["action"] or "", step["status"],
+                      str(step["attempts"]), escape(step["error"] or ""))
+    console.print(steps)
+    if run["approvals"]:
+        approvals = Table("id", "step", "status", "outcome", "who may decide", "decided",
+                          title="approvals", show_edge=False)
+        for approval in run["approvals"]:
+            approvals.add_row(str(approval["id"]), escape(approval["path"]), approval["status"],
+                              approval["outcome"] or "", escape(_may_decide(approval)),
+                              when(approval["decided_at"]))
+        console.print(approvals)
+    if run["containments"]:
+        contained = Table("id", "action", "target", "status", "expires", title="containment",
+                          show_edge=False)
+        for entry in run["containments"]:
+            contained.add_row(str(entry["id"]), entry["action"], escape(entry["target"]),
+                              entry["status"], when(entry["expires_at"]))
+        console.print(contained)
