@@ -43,7 +43,7 @@ def list_(config: Path | None, status: str, case_id: int | None, limit: int,
         return
     table = Table(title=f"{len(found)} entries", show_edge=False)
     for column in ("id", "action", "target", "status", "created", "expires", "case", "run"):
-        table.add_column(column, no_wrap=column in ("id", "target", "status"))
+        table.add_column(column, no_wrap=column in ("id", "action", "target", "status"))
     for entry in found:
         table.add_row(str(entry["id"]), entry["action"], escape(entry["target"]),
                       entry["status"], when(entry["created_at"]), when(entry["expires_at"]),

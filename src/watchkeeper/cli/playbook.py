@@ -221,7 +221,7 @@ def _may_decide(approval: dict[str, Any]) -> str:
 
 def _print_run(run: dict[str, Any], pending: list[dict[str, Any]]) -> None:
     click.echo(f"run {run['id']} of {run['playbook']}: {run['status']}")
-    click.echo(f"path: {' → '.join(run['path']) or '(none)'}")
+    click.echo(f"path: {' → '.join(run['path']) or '(no step finished yet)'}")
     for approval in pending:
         click.echo(f"waiting for approval {approval['id']} (until "
                    f"{when(approval['expires_at'])}): {approval['prompt']}")
