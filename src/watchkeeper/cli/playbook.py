@@ -19,7 +19,10 @@ from watchkeeper.cli.responding import (
     actor_of,
     json_object,
     json_or_text,
+    may_decide,
+    print_dry_run,
     print_json,
+    print_run,
     response_service,
     shown,
     split_pair,
@@ -212,40 +215,6 @@ def _inputs(playbook: Playbook, pairs: tuple[str, ...], as_json: str | None) -> 
     return inputs
 
 
-def _may_decide(approval: dict[str, Any]) -> str:
-    who = " or ".join([*(f"role {r}" for r in approval["roles"]), *approval["users"]])
-    if approval["required"] > 1:
-        who += f" (four eyes: two different people, not {approval['requested_by']})"
-    return who
-
-
-def _print_run(run: dict[str, Any], pending: list[dict[str, Any]]) -> None:
-    click.echo(f"run {run['id']} of {run['playbook']}: {run['status']}")
-    click.echo(f"path: {' → '.join(run['path']) or '(no step finished yet)'}")
-    for approval in pending:
-        click.echo(f"waiting for approval {approval['id']} (until "
-                   f"{when(approval['expires_at'])}): {approval['prompt']}")
-        click.echo(f"  may decide: {_may_decide(approval)}")
-    if run["status"] == "waiting" and not pending:
-        click.echo(f"waiting: {run['waiting_for']} (until {when(run['wake_at'])})")
-    if run["error"]:
-        click.echo(f"error at {run['error_step'] or 'the run'}: {run['error']}")
-
-
-def _print_dry_run(report: dict[str, Any]) -> None:
-    click.echo(f"dry run of {report['playbook']}: {report['status']} (nothing was done)")
-    for number, step in enumerate(report["steps"], 1):
-        what = " ".join(filter(None, [step["kind"], step.get("action")]))
-        click.echo(f"{number}. {step['step']}: {what}")
-        for line in str(step["summary"]).splitlines():
-            click.echo(f"   {line}")
-        if step["targets"]:
-            click.echo(f"   targets: {', '.join(step['targets'])}")
-    if report["error"]:
-        click.echo(f"error at {report['error_step'] or 'the run'}: {report['error']}")
-    click.echo(f"blast radius: {', '.join(report['blast_radius']) or 'nothing'}")
-
-
 @playbook.command(name="run")
 @click.argument("name")
 @CONFIG_OPTION
@@ -285,9 +254,9 @@ def run_playbook(name: str, config: Path | None, pairs: tuple[str, ...],
     if as_json:
         print_json(result if dry_run else {**result, "approvals": pending})
     elif dry_run:
-        _print_dry_run(result)
+        print_dry_run(result)
     else:
-        _print_run(result, pending)
+        print_run(result, pending)
     if result["status"] in ENDED_BADLY:
         sys.exit(EXIT_FOUND)
 
@@ -329,7 +298,7 @@ def show_run(run_id: int, config: Path | None, as_json: bool) -> None:
         print_json(run)
         return
     pending = [a for a in run["approvals"] if a["status"] == "pending"]
-    _print_run(run, pending)
+    print_run(run, pending)
     click.echo(f"started by {run['started_by']} ({run['trigger_kind']}) at "
                f"{when(run['created_at'])}" + (f", finished {when(run['finished_at'])}"
                                                 if run["finished_at"] else ""))
@@ -347,7 +316,7 @@ def show_run(run_id: int, config: Path | None, as_json: bool) -> None:
                           title="approvals", show_edge=False)
         for approval in run["approvals"]:
             approvals.add_row(str(approval["id"]), escape(approval["path"]), approval["status"],
-                              approval["outcome"] or "", escape(_may_decide(approval)),
+                              approval["outcome"] or "", escape(may_decide(approval)),
                               when(approval["decided_at"]))
         console.print(approvals)
     if run["containments"]:

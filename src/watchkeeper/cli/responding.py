@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
 import orjson
 
 from watchkeeper.cli.server import settings_from
@@ -82,3 +83,37 @@ def when(value: datetime | None) -> str:
 
 def shown(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def may_decide(approval: dict[str, Any]) -> str:
+    who = " or ".join([*(f"role {r}" for r in approval["roles"]), *approval["users"]])
+    if approval["required"] > 1:
+        who += f" (four eyes: two different people, not {approval['requested_by']})"
+    return who
+
+
+def print_run(run: dict[str, Any], pending: list[dict[str, Any]]) -> None:
+    click.echo(f"run {run['id']} of {run['playbook']}: {run['status']}")
+    click.echo(f"path: {' → '.join(run['path']) or '(no step finished yet)'}")
+    for approval in pending:
+        click.echo(f"waiting for approval {approval['id']} (until "
+                   f"{when(approval['expires_at'])}): {approval['prompt']}")
+        click.echo(f"  may decide: {may_decide(approval)}")
+    if run["status"] == "waiting" and not pending:
+        click.echo(f"waiting: {run['waiting_for']} (until {when(run['wake_at'])})")
+    if run["error"]:
+        click.echo(f"error at {run['error_step'] or 'the run'}: {run['error']}")
+
+
+def print_dry_run(report: dict[str, Any]) -> None:
+    click.echo(f"dry run of {report['playbook']}: {report['status']} (nothing was done)")
+    for number, step in enumerate(report["steps"], 1):
+        what = " ".join(filter(None, [step["kind"], step.get("action")]))
+        click.echo(f"{number}. {step['step']}: {what}")
+        for line in str(step["summary"]).splitlines():
+            click.echo(f"   {line}")
+        if step["targets"]:
+            click.echo(f"   targets: {', '.join(step['targets'])}")
+    if report["error"]:
+        click.echo(f"error at {report['error_step'] or 'the run'}: {report['error']}")
+    click.echo(f"blast radius: {', '.join(report['blast_radius']) or 'nothing'}")
