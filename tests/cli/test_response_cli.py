@@ -20,6 +20,7 @@ from watchkeeper.audit.model import AuditEntry
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Role, permissions_for
+from watchkeeper.cases.service import NewCase
 from watchkeeper.cli.main import cli, register
 from watchkeeper.config import load_settings
 from watchkeeper.response.service import Response, open_response
@@ -214,6 +215,11 @@ def test_input_values_must_be_key_value_and_playbooks_must_exist(folder: Folder)
     code, _, err = folder.run("playbook", "run", "no-such-playbook")
     assert code == 2
     assert "no-such-playbook" in err
+    for dry in ((), ("--dry-run",)):
+        code, _, err = folder.run("playbook", "run", "confirm-case", "--input", "reason=x",
+                                  "--case", "999", *dry)
+        assert code == 2
+        assert "999" in err
 
 
 # containment --------------------------------------------------------------------------------
@@ -262,6 +268,22 @@ def test_a_failed_undo_exits_one_with_the_error(folder: Folder, api: ApiServer) 
     assert "403" in out
     code, out, _ = folder.run("containment", "expire")
     assert (code, out) == (0, "0 expired entries: 0 rolled back, 0 failed\n")
+
+
+def test_a_run_for_a_case_files_its_containment_under_it(folder: Folder,
+                                                         api: ApiServer) -> None:
+    folder.connector(api, "--allow-private")
+    with folder.response() as response:
+        case = response.desks.cases.create("alice", NewCase(title="Scanning from outside"))
+    code, _, err = folder.run("playbook", "run", "block-ip", "--input", "ip=192.0.2.44",
+                              "--input", "confirm=false", "--case", str(case["id"]))
+    assert code == 0, err
+    [run] = folder.json("playbook", "runs", "--status", "succeeded")["runs"]
+    assert run["case_id"] == case["id"]
+    [entry] = folder.json("containment", "list", "--case", str(case["id"]))["containments"]
+    assert entry["target"] == "192.0.2.44"
+    assert folder.json("containment", "list", "--case", str(case["id"] + 1))[
+        "containments"] == []
 
 
 # connectors ---------------------------------------------------------------------------------

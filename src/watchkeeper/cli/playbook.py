@@ -243,6 +243,8 @@ def run_playbook(name: str, config: Path | None, pairs: tuple[str, ...],
     with response_service(config) as response:
         loaded = response.library().get(name)
         inputs = _inputs(loaded.playbook, pairs, inputs_json)
+        if case_id is not None:
+            response.desks.cases.get(case_id)  # no such case: a clear error, not a crash
         if dry_run:
             trigger: dict[str, Any] = {"manual": {"by": actor}}
             if case_id is not None:
