@@ -105,7 +105,7 @@ def _secrets(pairs: tuple[str, ...], from_env: tuple[str, ...]) -> dict[str, str
 @connector.command(name="set")
 @click.argument("name")
 @CONFIG_OPTION
-@click.option("--type", "type_", required=True,
+@click.option("--type", "type_", required=True, metavar="TYPE",
               help="The connector type (docs/connectors.md); an unknown one is refused with "
                    "the list of known types.")
 @click.option("--config-json", metavar="JSON", help="The type's config as a JSON object.")

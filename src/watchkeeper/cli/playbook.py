@@ -220,7 +220,8 @@ def _inputs(playbook: Playbook, pairs: tuple[str, ...], as_json: str | None) -> 
 @CONFIG_OPTION
 @click.option("--input", "pairs", multiple=True, metavar="KEY=VALUE",
               help="An input of the run (repeatable); the value is read as JSON when it "
-                   "parses (3, true, [\"a\"]), else as text.")
+                   "parses (3, true, [\"a\"]), else as text; inputs declared as strings "
+                   "keep the text.")
 @click.option("--inputs-json", metavar="JSON", help="The inputs as one JSON object "
               "(--input values are added to it).")
 @click.option("--case", "case_id", type=int, help="Run for this case.")
