@@ -37,6 +37,8 @@ def cli() -> None:
 
 def register() -> None:
     from watchkeeper.cli.admin import audit, search, tokens, users
+    from watchkeeper.cli.connector import connector
+    from watchkeeper.cli.containment import containment
     from watchkeeper.cli.handover import briefing, handover
     from watchkeeper.cli.hunt import hunt
     from watchkeeper.cli.playbook import playbook
@@ -48,6 +50,8 @@ def register() -> None:
     cli.add_command(handover)
     cli.add_command(briefing)
     cli.add_command(playbook)
+    cli.add_command(containment)
+    cli.add_command(connector)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """``watchkeeper playbook``: validate playbook files, list them, run their tests, show the
-actions they can use and the JSON Schema they follow (docs/playbooks.md)."""
+actions they can use and the JSON Schema they follow (docs/playbooks.md); start runs in a
+data folder, dry-run them, list and show runs (docs/response.md)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,25 @@ from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.cli.main import EXIT_ERROR, EXIT_FOUND
+from watchkeeper.cli.responding import (
+    actor_of,
+    json_object,
+    json_or_text,
+    may_decide,
+    print_dry_run,
+    print_json,
+    print_run,
+    response_service,
+    shown,
+    split_pair,
+    when,
+)
+from watchkeeper.cli.server import CONFIG_OPTION
 
 if TYPE_CHECKING:
     from watchkeeper.response.actions.base import ActionRegistry
     from watchkeeper.response.loader import LoadReport
+    from watchkeeper.response.model import Playbook
 
 PATHS = click.Path(exists=False, path_type=Path)
 
@@ -182,3 +198,134 @@ def schema() -> None:
     from watchkeeper.response.loader import schema_text
 
     sys.stdout.write(schema_text())
+
+
+RUN_STATUSES = ("queued", "running", "waiting", "succeeded", "failed", "rejected", "cancelled")
+ENDED_BADLY = ("failed", "rejected")
+
+
+def _inputs(playbook: Playbook, pairs: tuple[str, ...], as_json: str | None) -> dict[str, Any]:
+    """``--inputs-json`` and then each ``--input``: a value is JSON when it parses, except
+    for inputs the playbook declares as strings, which keep the text as typed."""
+    inputs = json_object(as_json, "--inputs-json") if as_json is not None else {}
+    for pair in pairs:
+        key, text = split_pair(pair, "--input")
+        spec = playbook.inputs.get(key)
+        inputs[key] = text if spec is not None and spec.type == "string" else json_or_text(text)
+    return inputs
+
+
+@playbook.command(name="run")
+@click.argument("name")
+@CONFIG_OPTION
+@click.option("--input", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="An input of the run (repeatable); the value is read as JSON when it "
+                   "parses (3, true, [\"a\"]), else as text; inputs declared as strings "
+                   "keep the text.")
+@click.option("--inputs-json", metavar="JSON", help="The inputs as one JSON object "
+              "(--input values are added to it).")
+@click.option("--case", "case_id", type=int, help="Run for this case.")
+@click.option("--dry-run", is_flag=True,
+              help="Print what the run would do and touch; nothing is done or stored.")
+@click.option("--as", "as_user", metavar="USER",
+              help="Who starts the run, in the audit log [default: cli].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def run_playbook(name: str, config: Path | None, pairs: tuple[str, ...],
+                 inputs_json: str | None, case_id: int | None, dry_run: bool,
+                 as_user: str | None, as_json: bool) -> None:
+    """Start a run of the playbook NAME in the configured data folder (a running server
+    goes on with it), or with --dry-run, show what it would do.
+
+    Exit status: 0 the run succeeded or waits (for an approval, a timer), 1 it failed or
+    was rejected, 2 a usage or input error.
+    """
+    actor = actor_of(as_user)
+    pending: list[dict[str, Any]] = []
+    with response_service(config) as response:
+        loaded = response.library().get(name)
+        inputs = _inputs(loaded.playbook, pairs, inputs_json)
+        if case_id is not None:
+            response.desks.cases.get(case_id)  # no such case: a clear error, not a crash
+        if dry_run:
+            trigger: dict[str, Any] = {"manual": {"by": actor}}
+            if case_id is not None:
+                trigger["case"] = {"id": case_id}
+            result = response.dry_run(loaded.name, trigger, inputs)
+        else:
+            result = response.start_manual(actor, loaded.name, inputs, case_id=case_id)
+            pending = response.approvals.find(status="pending", run_id=result["id"])
+    if as_json:
+        print_json(result if dry_run else {**result, "approvals": pending})
+    elif dry_run:
+        print_dry_run(result)
+    else:
+        print_run(result, pending)
+    if result["status"] in ENDED_BADLY:
+        sys.exit(EXIT_FOUND)
+
+
+@playbook.command(name="runs")
+@CONFIG_OPTION
+@click.option("--playbook", "name", help="Only runs of this playbook.")
+@click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs in this state.")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_runs(config: Path | None, name: str | None, status: str | None, limit: int,
+              as_json: bool) -> None:
+    """List playbook runs, newest first."""
+    with response_service(config) as response:
+        found, total = response.runs.find(playbook=name, status=status, limit=limit)
+    if as_json:
+        print_json({"total": total, "runs": found})
+        return
+    table = Table(title=f"{total} runs", show_edge=False)
+    for column in ("id", "playbook", "status", "trigger", "started by", "created", "case",
+                   "waiting for / error"):
+        table.add_column(column, no_wrap=column in ("id", "status"))
+    for run in found:
+        table.add_row(str(run["id"]), run["playbook"], run["status"], run["trigger_kind"],
+                      escape(run["started_by"]), when(run["created_at"]),
+                      shown(run["case_id"]), escape(run["error"] or run["waiting_for"] or ""))
+    Console().print(table)
+
+
+@playbook.command(name="show")
+@click.argument("run_id", type=int)
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show_run(run_id: int, config: Path | None, as_json: bool) -> None:
+    """Show one run: its steps (status, attempts, error), approvals and containment."""
+    with response_service(config) as response:
+        run = response.runs.get(run_id)
+    if as_json:
+        print_json(run)
+        return
+    pending = [a for a in run["approvals"] if a["status"] == "pending"]
+    print_run(run, pending)
+    click.echo(f"started by {run['started_by']} ({run['trigger_kind']}) at "
+               f"{when(run['created_at'])}" + (f", finished {when(run['finished_at'])}"
+                                                if run["finished_at"] else ""))
+    if run["case_id"] is not None or run["alert_id"] is not None:
+        click.echo(f"case {shown(run['case_id']) or '-'} · alert {shown(run['alert_id']) or '-'}")
+    console = Console()
+    steps = Table("step", "kind", "action", "status", "attempts", "error", title="steps",
+                  show_edge=False)
+    for step in run["steps"]:
+        steps.add_row(escape(step["path"]), step["kind"], step["action"] or "", step["status"],
+                      str(step["attempts"]), escape(step["error"] or ""))
+    console.print(steps)
+    if run["approvals"]:
+        approvals = Table("id", "step", "status", "outcome", "who may decide", "decided",
+                          title="approvals", show_edge=False)
+        for approval in run["approvals"]:
+            approvals.add_row(str(approval["id"]), escape(approval["path"]), approval["status"],
+                              approval["outcome"] or "", escape(may_decide(approval)),
+                              when(approval["decided_at"]))
+        console.print(approvals)
+    if run["containments"]:
+        contained = Table("id", "action", "target", "status", "expires", title="containment",
+                          show_edge=False)
+        for entry in run["containments"]:
+            contained.add_row(str(entry["id"]), entry["action"], escape(entry["target"]),
+                              entry["status"], when(entry["expires_at"]))
+        console.print(contained)
