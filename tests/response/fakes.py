@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +28,13 @@ class Remote:
     failures: list[ActionFailed] = field(default_factory=list)
     """Raised, first in first out, by the next calls."""
     blocked: set[str] = field(default_factory=set)
+    during: list[Callable[[], None]] = field(default_factory=list)
+    """Called, first in first out, inside the next calls (what happens meanwhile)."""
 
     def hit(self, action: str, inputs: dict[str, Any], key: str) -> None:
         self.calls.append((action, inputs, key))
+        if self.during:
+            self.during.pop(0)()
         if self.failures:
             raise self.failures.pop(0)
 

@@ -358,3 +358,56 @@ def test_the_case_timeline_tells_what_the_playbook_did(world: World) -> None:
     assert ("playbook.action", "fake.block_ip (block) done") in kinds
     assert "playbook.finish" in [k for k, _ in kinds]
     assert any(k == "approval" and "approved" in t for k, t in kinds)
+
+
+def test_a_walk_whose_run_was_taken_over_stops_before_writing_anything_more(
+        world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    approve_twice(world, run_id)
+
+    def taken_over() -> None:  # this worker stalled past its lease; another took the run
+        with world.db.session() as session:
+            session.execute(update(PlaybookRunRow).where(PlaybookRunRow.id == run_id).values(
+                lease_owner="other:1", lease_until=world.clock() + timedelta(seconds=30)))
+
+    world.remote.during.append(taken_over)  # inside the block (the lookup ran before)
+    assert world.runs.advance(run_id) is None
+    found = world.runs.get(run_id)
+    assert found["status"] == "running"
+    assert {s["path"]: s["status"] for s in found["steps"]}["block"] == "started"
+    assert world.desks.ledger.find() == []
+    assert "open" not in [s["path"] for s in found["steps"]]
+    # the other worker died too: once its lease runs out, the run is walked to its end,
+    # the block called again under its key
+    world.clock.advance(seconds=31)
+    done = world.service().advance(run_id)
+    assert done is not None
+    assert done["status"] == "succeeded"
+    keys = [key for name, _, key in world.remote.calls if name == "fake.block_ip"]
+    assert keys == [f"run:{run_id}:block"] * 2
+    assert len(world.desks.ledger.find()) == 1
+
+
+def test_a_cancel_during_a_walk_stops_it_at_the_next_step(world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    approve_twice(world, run_id)
+    world.remote.during.append(lambda: world.runs.cancel("ann", run_id))
+    assert world.runs.advance(run_id) is None
+    found = world.runs.get(run_id)
+    assert found["status"] == "cancelled"
+    assert found["case_id"] is None
+    assert "open" not in [s["path"] for s in found["steps"]]
+
+
+def test_an_approval_of_a_cancelled_run_cannot_be_decided(world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    [approval] = world.desks.approvals.find(run_id=run_id)
+    with world.db.session() as session:  # as if cancelled while the approval was asked
+        session.execute(update(PlaybookRunRow).where(PlaybookRunRow.id == run_id)
+                        .values(status="cancelled"))
+    with pytest.raises(ConflictError, match="cancelled: nothing to decide"):
+        world.desks.approvals.decide(person("ann", Role.RESPONDER), approval["id"], "approve",
+                                     "", world.clock())

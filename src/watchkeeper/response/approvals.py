@@ -48,7 +48,8 @@ class ApprovalDesk:
             now: datetime) -> Pending | Decided:
         """Where the approval of ``path`` stands; asked (and notified) on the first call."""
         row = session.execute(select(ApprovalRow).where(
-            ApprovalRow.run_id == asker.run_id, ApprovalRow.path == path)).scalar_one_or_none()
+            ApprovalRow.run_id == asker.run_id, ApprovalRow.path == path)
+            .with_for_update()).scalar_one_or_none()
         if row is None:
             row = ApprovalRow(
                 run_id=asker.run_id, path=path, playbook=asker.playbook, prompt=prompt,
@@ -92,6 +93,10 @@ class ApprovalDesk:
                 raise NotFoundError(f"no approval {approval_id}")
             if row.status != "pending":
                 raise ConflictError(f"approval {approval_id} is already {row.status}")
+            run_status = session.execute(select(PlaybookRunRow.status).where(
+                PlaybookRunRow.id == row.run_id)).scalar_one()
+            if run_status not in ("queued", "running", "waiting"):
+                raise ConflictError(f"run {row.run_id} is {run_status}: nothing to decide")
             if now >= row.expires_at:
                 raise ConflictError(f"approval {approval_id} timed out at {row.expires_at}")
             _may_decide(principal, row)

@@ -1,25 +1,52 @@
 """A run's journal in the state database: read once when the run is picked up, each step
-written in its own transaction as it happens."""
+written in its own transaction as it happens. Every write renews the worker's lease on the
+run, and fails (``LeaseLost``) when the run was cancelled or taken over: two workers never
+both act for one run."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.response.interpreter import StepRecord
-from watchkeeper.response.run_model import PlaybookStepRow
+from watchkeeper.response.run_model import PlaybookRunRow, PlaybookStepRow
 from watchkeeper.state.base import utcnow
 from watchkeeper.state.db import StateDB
 
 
+class LeaseLost(Exception):
+    """Another worker took the run over, or it was cancelled: this walk must stop."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The worker's hold on a run, renewed with every step it writes."""
+
+    owner: str
+    seconds: float
+    clock: Callable[[], datetime]
+
+    def renew(self, session: Session, run_id: int) -> None:
+        held = session.execute(
+            update(PlaybookRunRow).where(
+                PlaybookRunRow.id == run_id, PlaybookRunRow.lease_owner == self.owner,
+                PlaybookRunRow.status == "running")
+            .values(lease_until=self.clock() + timedelta(seconds=self.seconds))
+        ).rowcount  # type: ignore[attr-defined]
+        if not held:
+            raise LeaseLost(f"run {run_id} is no longer held by {self.owner}")
+
+
 class DbJournal:
-    def __init__(self, db: StateDB, run_id: int) -> None:
+    def __init__(self, db: StateDB, run_id: int, lease: Lease | None = None) -> None:
         self.db = db
         self.run_id = run_id
+        self.lease = lease
         with db.read() as session:
             rows = session.execute(select(PlaybookStepRow).where(
                 PlaybookStepRow.run_id == run_id)).scalars().all()
@@ -33,6 +60,7 @@ class DbJournal:
 
     def put(self, record: StepRecord) -> None:
         with self.db.session() as session:
+            self._renew(session)
             write(session, self.run_id, record)
             for hook in self.with_record:
                 hook(session, record)
@@ -42,7 +70,12 @@ class DbJournal:
         """An action is about to be called: if the process dies before its answer is
         written, the next pick-up calls it again under the same idempotency key."""
         with self.db.session() as session:
+            self._renew(session)
             write(session, self.run_id, record, action=action, inputs=inputs)
+
+    def _renew(self, session: Session) -> None:
+        if self.lease is not None:
+            self.lease.renew(session, self.run_id)
 
 
 def write(session: Session, run_id: int, record: StepRecord, *, action: str | None = None,

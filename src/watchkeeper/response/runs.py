@@ -18,14 +18,14 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from watchkeeper.errors import ConflictError, NotFoundError, UsageError
 from watchkeeper.response.approvals import approval_dict
 from watchkeeper.response.containment import containment_dict
 from watchkeeper.response.effects import Desks, LiveEffects, RunFacts
 from watchkeeper.response.interpreter import Interpreter, Outcome, bind_inputs
-from watchkeeper.response.journal import DbJournal
+from watchkeeper.response.journal import DbJournal, Lease, LeaseLost
 from watchkeeper.response.loader import Library, LoadedPlaybook, parse
 from watchkeeper.response.model import Playbook
 from watchkeeper.response.run_model import (
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running", "waiting")
 FINISHED = ("succeeded", "failed", "rejected", "cancelled")
 MAX_LIST = 500
+RETRY_AFTER_DB_ERROR = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,20 @@ class RunService:
             trigger, inputs, text = dict(row.trigger), dict(row.inputs), source.source
         try:
             playbook = _parsed(text, row.playbook)
-            journal = DbJournal(self.db, run_id)
+            journal = DbJournal(self.db, run_id, Lease(self.owner, self.lease_s, self.clock))
             effects = LiveEffects(facts, self.desks, journal, self.clock)
             outcome = self.interpreter.run(
                 playbook, journal, effects, trigger=trigger, inputs=inputs,
                 run_info={"id": run_id, "playbook": row.playbook, "dry_run": False})
+        except LeaseLost:
+            log.info("playbook run left to its new holder", extra={"run": run_id})
+            return None
+        except DBAPIError as error:
+            # the state database failed under the walk (locked, restarted): what was done is
+            # in the journal; walk again shortly rather than end the run
+            log.warning("playbook run paused", extra={"run": run_id, "error": str(error)})
+            outcome = Outcome("waiting", wake_at=self.clock() + RETRY_AFTER_DB_ERROR,
+                              waiting_for="the state database")
         except Exception as error:  # a run must end, never hang on a bug
             log.exception("playbook run failed", extra={"run": run_id})
             outcome = Outcome("failed", error=f"internal error: {type(error).__name__}: {error}")
@@ -147,6 +157,7 @@ class RunService:
             row.status = "cancelled"
             row.finished_at = self.clock()
             row.wake_at = None
+            row.lease_owner = row.lease_until = None  # a walk in progress stops at its next step
             session.execute(update(ApprovalRow).where(
                 ApprovalRow.run_id == run_id, ApprovalRow.status == "pending").values(
                 status="cancelled"))
@@ -203,10 +214,10 @@ class RunService:
         now = self.clock()
         with self.db.session() as session:
             row = _run(session, run_id, lock=True)
+            if row.status != "running" or row.lease_owner != self.owner:
+                return run_dict(row)  # cancelled, or taken over: the holder writes the end
             row.lease_owner = row.lease_until = None
             row.path = outcome.path
-            if row.status == "cancelled":
-                return run_dict(row)
             if outcome.status == "waiting":
                 row.status, row.wake_at, row.waiting_for = "waiting", outcome.wake_at, \
                     outcome.waiting_for
