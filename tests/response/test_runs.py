@@ -411,3 +411,45 @@ def test_an_approval_of_a_cancelled_run_cannot_be_decided(world: World) -> None:
     with pytest.raises(ConflictError, match="cancelled: nothing to decide"):
         world.desks.approvals.decide(person("ann", Role.RESPONDER), approval["id"], "approve",
                                      "", world.clock())
+
+
+def blocked_twice(world: World) -> list[dict[str, Any]]:
+    for _ in range(2):
+        run_id = start(world)
+        world.runs.advance(run_id)
+        approve_twice(world, run_id)
+        world.runs.advance(run_id)
+    held = sorted(world.desks.ledger.find(), key=lambda c: c["id"])
+    assert [c["target"] for c in held] == ["203.0.113.7"] * 2
+    return held
+
+
+def test_a_target_held_by_two_entries_is_released_with_the_last(world: World) -> None:
+    first, second = blocked_twice(world)
+    done = world.desks.ledger.rollback("ann", first["id"], world.clock())
+    assert done["status"] == "rolled_back"
+    assert world.remote.blocked == {"203.0.113.7"}
+    assert "fake.unblock_ip" not in world.remote.names()
+    world.desks.ledger.rollback("ann", second["id"], world.clock())
+    assert world.remote.blocked == set()
+    assert world.remote.names().count("fake.unblock_ip") == 1
+
+
+def test_a_failed_expiry_is_retried_after_its_back_off_and_a_crashing_undo_is_kept(
+        world: World) -> None:
+    run_id = start(world)
+    world.runs.advance(run_id)
+    approve_twice(world, run_id)
+    world.runs.advance(run_id)
+    world.clock.advance(hours=2)
+    world.remote.during.append(lambda: (_ for _ in ()).throw(RuntimeError("driver bug")))
+    [failed] = world.desks.ledger.expire(world.clock())
+    assert failed["status"] == "rollback_failed"
+    assert "RuntimeError: driver bug" in failed["rollback_error"]
+    assert failed["rollback_attempts"] == 1
+    assert failed["next_try_at"] == world.clock() + timedelta(minutes=1)
+    assert world.desks.ledger.expire(world.clock()) == []  # not before the back-off
+    world.clock.advance(minutes=1)
+    [done] = world.desks.ledger.expire(world.clock())
+    assert done["status"] == "rolled_back"
+    assert world.remote.blocked == set()

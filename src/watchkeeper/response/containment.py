@@ -26,6 +26,10 @@ ROLLBACK_TIMEOUT_S = 60.0
 MAX_LIST = 500
 TTL_ACTOR = "system:ttl"
 UNDOABLE = ("active", "rollback_failed", "rolling_back")
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_MAX = timedelta(days=1)
+STALE_ROLLBACK = timedelta(minutes=10)
+"""A rollback still under way after this long was cut off: take it back."""
 
 
 class Ledger:
@@ -48,7 +52,7 @@ class Ledger:
             run_id=run_id, case_id=case_id, key=key, action=action.name, connector=connector,
             target=_target(called), inputs=called.inputs, outputs=called.outputs,
             before=called.before, undo_action=action.undo, undo_inputs=called.undo_inputs or {},
-            status="active", created_at=now,
+            status="active", created_at=now, updated_at=now, rollback_attempts=0,
             expires_at=None if ttl_s is None else now + timedelta(seconds=ttl_s))
         session.add(row)
         session.flush()
@@ -79,7 +83,9 @@ class Ledger:
     def rollback(self, actor: str, containment_id: int, now: datetime,
                  reason: str = "") -> dict[str, Any]:
         """Run the undo action; the entry ends ``rolled_back``, or ``rollback_failed`` with
-        the reason (and can be tried again)."""
+        the reason (tried again later, or by hand). When another entry still in force holds
+        the same target through the same connector, the target is left as it is (undoing
+        would lift that one's block too) and this entry alone ends."""
         with self.db.session() as session:
             row = session.execute(select(ContainmentRow).where(
                 ContainmentRow.id == containment_id).with_for_update()).scalar_one_or_none()
@@ -87,38 +93,61 @@ class Ledger:
                 raise NotFoundError(f"no containment {containment_id}")
             if row.status not in UNDOABLE:
                 raise ConflictError(f"containment {containment_id} is {row.status}")
+            sharer = session.execute(select(ContainmentRow.id).where(
+                ContainmentRow.id != row.id, ContainmentRow.status == "active",
+                ContainmentRow.action == row.action, ContainmentRow.target == row.target,
+                ContainmentRow.connector == row.connector)).scalars().first()
             row.status = "rolling_back"
+            row.updated_at = now
             undo = (row.undo_action, row.connector, dict(row.undo_inputs))
         error: str | None = None
-        try:
-            self.caller.call(undo[0], undo[1], undo[2], key=f"rollback:{containment_id}",
-                             timeout_s=ROLLBACK_TIMEOUT_S)
-        except WatchkeeperError as failure:
-            error = str(failure)
+        if sharer is None:
+            try:
+                self.caller.call(undo[0], undo[1], undo[2], key=f"rollback:{containment_id}",
+                                 timeout_s=ROLLBACK_TIMEOUT_S)
+            except WatchkeeperError as failure:
+                error = str(failure)
+            except Exception as failure:  # a connector's bug must not leave it rolling back
+                log.exception("rollback failed", extra={"containment": containment_id})
+                error = f"internal error: {type(failure).__name__}: {failure}"
         with self.db.session() as session:
             row = session.execute(select(ContainmentRow).where(
                 ContainmentRow.id == containment_id).with_for_update()).scalar_one()
             before = containment_dict(row)
             row.status = "rollback_failed" if error else "rolled_back"
             row.rollback_error = error
+            row.updated_at = now
             if error is None:
                 row.rolled_back_at = now
                 row.rolled_back_by = actor
+                row.next_try_at = None
+            else:
+                row.rollback_attempts += 1
+                row.next_try_at = now + min(RETRY_FIRST * 2 ** (row.rollback_attempts - 1),
+                                            RETRY_MAX)
             after = containment_dict(row)
+            note = reason if sharer is None else (
+                f"{reason} (target still held by containment {sharer}: left in place)"
+            ).strip()
             self.audit.append(session, actor, "containment.rollback", "containment", row.id,
-                              before, {**after, "reason": reason})
+                              before, {**after, "reason": note})
         if error:
             log.warning("rollback failed", extra={"containment": containment_id,
                                                   "error": error})
         return after
 
     def expire(self, now: datetime) -> list[dict[str, Any]]:
-        """Roll back every entry whose TTL has run out (and retry failed expiries)."""
+        """Roll back every entry whose TTL has run out; retry failed ones when their back-off
+        is over, and take back rollbacks cut off midway (the process died)."""
         with self.db.read() as session:
             due = session.execute(select(ContainmentRow.id).where(
                 ContainmentRow.expires_at <= now,
                 or_(ContainmentRow.status == "active",
-                    ContainmentRow.status == "rollback_failed"),
+                    (ContainmentRow.status == "rollback_failed")
+                    & ((ContainmentRow.next_try_at.is_(None))
+                       | (ContainmentRow.next_try_at <= now)),
+                    (ContainmentRow.status == "rolling_back")
+                    & (ContainmentRow.updated_at <= now - STALE_ROLLBACK)),
             ).order_by(ContainmentRow.expires_at).limit(MAX_LIST)).scalars().all()
         done = []
         for containment_id in due:
@@ -148,4 +177,5 @@ def containment_dict(row: ContainmentRow) -> dict[str, Any]:
             "undo_action": row.undo_action, "undo_inputs": dict(row.undo_inputs),
             "status": row.status, "created_at": row.created_at, "expires_at": row.expires_at,
             "rolled_back_at": row.rolled_back_at, "rolled_back_by": row.rolled_back_by,
-            "rollback_error": row.rollback_error}
+            "rollback_error": row.rollback_error, "rollback_attempts": row.rollback_attempts,
+            "next_try_at": row.next_try_at}

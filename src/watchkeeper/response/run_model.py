@@ -149,6 +149,10 @@ class ContainmentRow(Base):
     rolled_back_at: Mapped[datetime | None]
     rolled_back_by: Mapped[str | None] = mapped_column(String(200))
     rollback_error: Mapped[str | None] = mapped_column(Text)
+    rollback_attempts: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime | None]
+    """When an automatic rollback that failed is tried again (back-off doubling to a day)."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PlaybookCursorRow(Base):

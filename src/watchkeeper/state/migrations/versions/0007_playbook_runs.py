@@ -139,6 +139,9 @@ def upgrade() -> None:
         sa.Column("rolled_back_at", UtcDateTime(timezone=True), nullable=True),
         sa.Column("rolled_back_by", sa.String(length=200), nullable=True),
         sa.Column("rollback_error", sa.Text(), nullable=True),
+        sa.Column("rollback_attempts", sa.Integer(), nullable=False),
+        sa.Column("next_try_at", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
