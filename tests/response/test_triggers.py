@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import polars as pl
+from sqlalchemy import select
 
 from tests.alerts.helpers import make_rule, matches
 from tests.response.runworld import CONTAIN, T0, World, make_world
+from watchkeeper.alerts.model import AlertRow
 from watchkeeper.alerts.writer import AlertWriter, Grouping
 from watchkeeper.cases.service import NewCase
 from watchkeeper.response.model import AlertTrigger, CaseTrigger
@@ -136,3 +138,40 @@ def test_a_template_reading_what_is_not_there_fails_the_run_with_the_place(
     assert failed["status"] == "failed"
     assert failed["error"] == "lookup.with.host: 'dict object' has no attribute 'alert'"
     assert world.runs.due() == []
+
+
+def test_after_downtime_one_tick_fires_and_an_impossible_date_stops_no_other_schedule(
+        state_db: StateDB) -> None:
+    never = SCHEDULED.replace("every-quarter-hour", "never").replace(
+        "*/15 * * * *", "0 0 30 2 *")
+    world = make_world(state_db, never, SCHEDULED)
+    dispatch = dispatcher(world)
+    assert dispatch.dispatch() == 0
+    world.clock.advance(hours=5, minutes=7)  # twenty ticks missed while nothing ran
+    assert dispatch.dispatch() == 1
+    assert dispatch.dispatch() == 0
+    [run] = world.runs.find()[0]
+    assert run["playbook"] == "every-quarter-hour"
+    assert run["trigger"]["schedule"]["at"] == (T0 + timedelta(hours=5)).isoformat()
+
+
+def test_an_alert_committed_late_below_the_cursor_is_still_dispatched(
+        state_db: StateDB) -> None:
+    world = make_world(state_db)
+    dispatch = dispatcher(world)
+    dispatch.prime()
+    add_alerts(state_db, [{"id": "a1", "host": "dc01", "rule": 0, "minutes": 1},
+                          {"id": "a2", "host": "dc02", "rule": 0, "minutes": 2}], "203.0.113.7")
+    with state_db.session() as session:  # a1's transaction commits after the dispatch
+        first = min(session.execute(select(AlertRow.id)).scalars())
+        late = session.get(AlertRow, first)
+        assert late is not None
+        late.level = "low"
+    assert dispatch.dispatch() == 1
+    with state_db.session() as session:
+        late = session.get(AlertRow, first)
+        assert late is not None
+        late.level = "high"
+    assert dispatch.dispatch() == 1
+    assert dispatch.dispatch() == 0
+    assert world.runs.find()[1] == 2

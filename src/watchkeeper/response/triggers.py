@@ -12,10 +12,10 @@ from __future__ import annotations
 import fnmatch
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 from sqlalchemy import func, select
 
 from watchkeeper.alerts.model import AlertRow
@@ -23,12 +23,14 @@ from watchkeeper.cases.model import CaseRow
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.response.loader import Library, LoadedPlaybook
 from watchkeeper.response.model import AlertTrigger, CaseTrigger
-from watchkeeper.response.run_model import PlaybookCursorRow
+from watchkeeper.response.run_model import PlaybookCursorRow, PlaybookRunRow
 from watchkeeper.response.runs import RunService, Start
 from watchkeeper.state.db import StateDB
 
 log = logging.getLogger(__name__)
 BATCH = 500
+RESCAN = 100
+"""Ids below the cursor looked at again (alerts and cases committed out of id order)."""
 DISPATCHER = "system:dispatcher"
 
 
@@ -99,37 +101,35 @@ class Dispatcher:
 
     def _alerts(self, playbooks: list[LoadedPlaybook]) -> int:
         wanted = [(p, t.alert) for p in playbooks for t in p.playbook.triggers if t.alert]
-        last = self._cursor("alerts", AlertRow.id)
+        last, floor = self._cursor("alerts", AlertRow.id)
         with self.db.read() as session:
-            rows = session.execute(select(AlertRow).where(AlertRow.id > last)
-                                   .order_by(AlertRow.id).limit(BATCH)).scalars().all()
+            # ids a little below the cursor are looked at again: on PostgreSQL a lower id can
+            # commit after a higher one; the runs' keys keep each alert to one run
+            rows = session.execute(select(AlertRow).where(AlertRow.id > max(last - RESCAN, floor))
+                                   .order_by(AlertRow.id).limit(BATCH + RESCAN)).scalars().all()
             alerts = [alert_trigger_data(row) for row in rows]
-        started = 0
-        for alert in alerts:
-            for loaded, trigger in wanted:
-                if alert_matches(trigger, alert):
-                    started += self._start(Start(
-                        loaded.name, DISPATCHER, "alert", {"alert": alert}, {},
-                        alert_id=alert["id"], dedup_key=f"alert:{alert['id']}:{loaded.name}"))
-        if alerts:
+        starts = [Start(loaded.name, DISPATCHER, "alert", {"alert": alert}, {},
+                        alert_id=alert["id"], dedup_key=f"alert:{alert['id']}:{loaded.name}")
+                  for alert in alerts for loaded, trigger in wanted
+                  if alert_matches(trigger, alert)]
+        started = self._start_new(starts)
+        if alerts and alerts[-1]["id"] > last:
             self._move("alerts", alerts[-1]["id"])
         return started
 
     def _cases(self, playbooks: list[LoadedPlaybook]) -> int:
         wanted = [(p, t.case) for p in playbooks for t in p.playbook.triggers if t.case]
-        last = self._cursor("cases", CaseRow.id)
+        last, floor = self._cursor("cases", CaseRow.id)
         with self.db.read() as session:
-            rows = session.execute(select(CaseRow).where(CaseRow.id > last)
-                                   .order_by(CaseRow.id).limit(BATCH)).scalars().all()
+            rows = session.execute(select(CaseRow).where(CaseRow.id > max(last - RESCAN, floor))
+                                   .order_by(CaseRow.id).limit(BATCH + RESCAN)).scalars().all()
             cases = [case_trigger_data(row) for row in rows]
-        started = 0
-        for case in cases:
-            for loaded, trigger in wanted:
-                if case_matches(trigger, case):
-                    started += self._start(Start(
-                        loaded.name, DISPATCHER, "case", {"case": case}, {},
-                        case_id=case["id"], dedup_key=f"case:{case['id']}:{loaded.name}"))
-        if cases:
+        starts = [Start(loaded.name, DISPATCHER, "case", {"case": case}, {},
+                        case_id=case["id"], dedup_key=f"case:{case['id']}:{loaded.name}")
+                  for case in cases for loaded, trigger in wanted
+                  if case_matches(trigger, case)]
+        started = self._start_new(starts)
+        if cases and cases[-1]["id"] > last:
             self._move("cases", cases[-1]["id"])
         return started
 
@@ -142,8 +142,17 @@ class Dispatcher:
                     continue
                 name = f"schedule:{loaded.name}:{index}"
                 last = self._tick(name, now)
-                tick = croniter(trigger.schedule.cron, last).get_next(datetime)
-                if tick > now:
+                try:
+                    tick = croniter(trigger.schedule.cron, last).get_next(datetime)
+                    if tick > now:
+                        continue
+                    # ticks missed while nothing ran are not caught up: the latest one fires
+                    tick = croniter(trigger.schedule.cron,
+                                    now + timedelta(seconds=1)).get_prev(datetime)
+                except (CroniterBadDateError, CroniterBadCronError) as error:
+                    log.warning("schedule never fires", extra={
+                        "playbook": loaded.name, "cron": trigger.schedule.cron,
+                        "error": str(error)})
                     continue
                 started += self._start(Start(
                     loaded.name, DISPATCHER, "schedule",
@@ -151,6 +160,15 @@ class Dispatcher:
                     dedup_key=f"{name}:{tick.isoformat()}"))
                 self._move(name, None, tick)
         return started
+
+    def _start_new(self, starts: list[Start]) -> int:
+        """Start the runs whose keys are not taken yet."""
+        if not starts:
+            return 0
+        with self.db.read() as session:
+            taken = set(session.execute(select(PlaybookRunRow.dedup_key).where(
+                PlaybookRunRow.dedup_key.in_([s.dedup_key for s in starts]))).scalars())
+        return sum(self._start(s) for s in starts if s.dedup_key not in taken)
 
     def _start(self, start: Start) -> int:
         try:
@@ -160,14 +178,18 @@ class Dispatcher:
                                                        "error": str(error)})
             return 0
 
-    def _cursor(self, name: str, column: Any) -> int:
+    def _cursor(self, name: str, column: Any) -> tuple[int, int]:
+        """The last id looked at, and the lowest id ever to look at (what existed when the
+        cursor was made: the history is not dispatched)."""
         with self.db.session() as session:
             row = session.get(PlaybookCursorRow, name)
+            floor = session.get(PlaybookCursorRow, f"{name}:floor")
             if row is None:
                 start = session.execute(select(func.coalesce(func.max(column), 0))).scalar_one()
                 session.add(PlaybookCursorRow(name=name, last_id=start))
-                return int(start)
-            return int(row.last_id or 0)
+                session.add(PlaybookCursorRow(name=f"{name}:floor", last_id=start))
+                return int(start), int(start)
+            return int(row.last_id or 0), int(floor.last_id or 0) if floor else 0
 
     def _tick(self, name: str, now: datetime) -> datetime:
         with self.db.session() as session:
