@@ -110,6 +110,10 @@ def test_who_may_start_and_what_is_refused(api: Api) -> None:
     unknown = client.post("/api/v1/playbooks/nope/runs", json={},
                           headers=api.bearer("responder"))
     assert unknown.status_code == 404
+    no_case = client.post("/api/v1/playbooks/confirm-and-open-case/runs",
+                          json={"case_id": 987654}, headers=api.bearer("responder"))
+    assert no_case.status_code == 404
+    assert no_case.json()["message"] == "no case 987654"
     bad_input = client.post("/api/v1/playbooks/confirm-and-open-case/runs",
                             json={"inputs": {"colour": "red"}}, headers=api.bearer("responder"))
     assert bad_input.status_code == 400
@@ -176,6 +180,10 @@ def test_a_signed_webhook_starts_one_run_per_delivery(api: Api) -> None:
     assert post(body, int(time.time()) - 3600).status_code == 401
     assert client.post(url, content=body).status_code == 401
     assert post(body, to="/api/v1/playbooks/confirm-and-open-case/webhook").status_code == 401
+    assert post(body, to="/api/v1/playbooks/no-such-playbook/webhook").status_code == 401
+    huge = client.post(url, content=body, headers={TIMESTAMP_HEADER: "1" + "0" * 400,
+                                                   SIGNATURE_HEADER: "sha256=00"})
+    assert huge.status_code == 401
     assert post(b"[1, 2]").status_code == 400
     missing = post(json.dumps({"other": 1}).encode())
     assert missing.status_code == 400

@@ -171,3 +171,11 @@ def test_block_domain_and_sender_validate_inputs() -> None:
     assert sender.model_validate({"sender": "Bad@EVIL.example"}).sender == "Bad@evil.example"  # type: ignore[attr-defined]
     with pytest.raises(ValidationError):
         sender.model_validate({"sender": "a@b@c"})
+
+
+@pytest.mark.parametrize("value", [".", ".."])
+def test_a_value_of_dots_cannot_climb_the_path(value: str) -> None:
+    with pytest.raises(UsageError, match="cannot be"):
+        fill("/api/hosts/{host}/isolate", {"host": value}, encode=True, where="quarantine_host")
+    assert fill("/api/hosts/{host}/isolate", {"host": "../x"}, encode=True,
+                where="q") == "/api/hosts/..%2Fx/isolate"

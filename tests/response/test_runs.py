@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from tests.response.fakes import Remote, registry
 from tests.response.runworld import World, make_world, person
 from watchkeeper.audit.model import AuditEntry
 from watchkeeper.auth.roles import Role
 from watchkeeper.errors import ConflictError, PermissionDenied, UsageError
 from watchkeeper.response.actions.base import ActionFailed
+from watchkeeper.response.loader import PlaybookError, load_text
 from watchkeeper.response.run_model import PlaybookRunRow, PlaybookStepRow
 from watchkeeper.response.runs import Start
 from watchkeeper.response.timeline import case_items
@@ -453,3 +455,39 @@ def test_a_failed_expiry_is_retried_after_its_back_off_and_a_crashing_undo_is_ke
     [done] = world.desks.ledger.expire(world.clock())
     assert done["status"] == "rolled_back"
     assert world.remote.blocked == set()
+
+
+def test_a_template_that_fails_inside_text_fails_its_run_with_the_place(
+        state_db: StateDB) -> None:
+    text = """
+name: sums
+title: Adds text to a number
+steps:
+  - id: look
+    action: fake.lookup
+    with: {host: "host {{ 1 + 'a' }}"}
+"""
+    world = make_world(state_db, text)
+    run = world.runs.start(Start("sums", "x", "manual", {}, {}))
+    assert run is not None
+    done = world.runs.advance(run["id"])
+    assert done is not None
+    assert done["status"] == "failed"
+    assert done["error"].startswith("look.with.host: TypeError")
+    assert world.remote.calls == []
+
+
+@pytest.mark.parametrize("ttl", [".inf", ".nan", "-5", "soon"])
+def test_durations_must_be_finite_and_positive(ttl: str) -> None:
+    text = f"""
+name: bad-ttl
+title: A TTL that is not one
+steps:
+  - id: block
+    action: fake.block_ip
+    connector: edge
+    with: {{ip: 192.0.2.1}}
+    ttl: {ttl}
+"""
+    with pytest.raises(PlaybookError, match=r"steps\[0\]\.ttl"):
+        load_text(text, "bad.yml", registry(Remote()))

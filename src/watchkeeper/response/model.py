@@ -9,6 +9,7 @@ a sandbox; see :mod:`watchkeeper.response.templating`. The JSON Schema published
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -42,8 +43,8 @@ def parse_duration(value: Any) -> float:
             raise ValueError(
                 f"{value!r} is not a duration (a number of seconds, or 30s, 15m, 24h, 7d)")
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError("a duration is a finite number of seconds, not negative")
     return seconds
 
 

@@ -70,34 +70,43 @@ class RunService:
 
     def start(self, start: Start) -> dict[str, Any] | None:
         """A queued run; None when a run for ``dedup_key`` exists already."""
+        try:
+            return self._insert(start)
+        except IntegrityError:
+            if start.dedup_key is not None and self._taken(start.dedup_key):
+                return None
+            # another start inserted the same playbook version at the same moment
+            return self._insert(start)
+
+    def _taken(self, dedup_key: str) -> bool:
+        with self.db.read() as session:
+            return session.execute(select(PlaybookRunRow.id).where(
+                PlaybookRunRow.dedup_key == dedup_key)).first() is not None
+
+    def _insert(self, start: Start) -> dict[str, Any]:
         loaded = self.library().get(start.playbook)
         inputs = checked_inputs(loaded.playbook, start.inputs)
         now = self.clock()
-        try:
-            with self.db.session() as session:
-                if session.get(PlaybookVersionRow, loaded.version) is None:
-                    session.add(PlaybookVersionRow(version=loaded.version, name=loaded.name,
-                                                   source=loaded.source, created_at=now))
-                    session.flush()
-                row = PlaybookRunRow(
-                    playbook=loaded.name, version=loaded.version, status="queued",
-                    trigger_kind=start.trigger_kind, trigger=start.trigger, inputs=inputs,
-                    started_by=start.actor, alert_id=start.alert_id, case_id=start.case_id,
-                    dedup_key=start.dedup_key, created_at=now, wake_at=now, outputs={},
-                    path=[])
-                session.add(row)
+        with self.db.session() as session:
+            if session.get(PlaybookVersionRow, loaded.version) is None:
+                session.add(PlaybookVersionRow(version=loaded.version, name=loaded.name,
+                                               source=loaded.source, created_at=now))
                 session.flush()
-                found = run_dict(row)
-                self.desks.audit.append(session, start.actor, "playbook_run.start",
-                                        "playbook_run", row.id, None,
-                                        {k: found[k] for k in ("playbook", "version",
-                                                               "trigger_kind", "alert_id",
-                                                               "case_id", "inputs")})
-                return found
-        except IntegrityError:
-            if start.dedup_key is None:
-                raise
-            return None
+            row = PlaybookRunRow(
+                playbook=loaded.name, version=loaded.version, status="queued",
+                trigger_kind=start.trigger_kind, trigger=start.trigger, inputs=inputs,
+                started_by=start.actor, alert_id=start.alert_id, case_id=start.case_id,
+                dedup_key=start.dedup_key, created_at=now, wake_at=now, outputs={},
+                path=[])
+            session.add(row)
+            session.flush()
+            found = run_dict(row)
+            self.desks.audit.append(session, start.actor, "playbook_run.start",
+                                    "playbook_run", row.id, None,
+                                    {k: found[k] for k in ("playbook", "version",
+                                                           "trigger_kind", "alert_id",
+                                                           "case_id", "inputs")})
+            return found
 
     def due(self, limit: int = 50) -> list[int]:
         now = self.clock()

@@ -13,10 +13,16 @@ from typing import Any
 
 import orjson
 
+from watchkeeper.alerts.model import AlertRow
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.cases.service import CaseService
 from watchkeeper.config import ResponseSettings, Settings
-from watchkeeper.errors import AuthenticationError, UsageError
+from watchkeeper.errors import (
+    AuthenticationError,
+    NotFoundError,
+    UsageError,
+    WatchkeeperError,
+)
 from watchkeeper.response.actions.base import ActionRegistry, Lookups
 from watchkeeper.response.approvals import ApprovalDesk
 from watchkeeper.response.calls import Caller
@@ -94,6 +100,7 @@ class Response:
         """Start a run by hand (from a case, the API or the command line); with ``walk``,
         walk it as far as it goes now."""
         loaded = self._library.get(name)
+        self._exists(case_id, alert_id)
         trigger: dict[str, Any] = {"manual": {"by": actor}}
         if case_id is not None:
             trigger["case"] = {"id": case_id}
@@ -102,19 +109,34 @@ class Response:
         assert run is not None
         return (self.runs.advance(run["id"]) if walk else None) or run
 
+    def _exists(self, case_id: int | None, alert_id: int | None) -> None:
+        if case_id is not None:
+            self.desks.cases.get(case_id)  # NotFoundError when there is none
+        if alert_id is not None:
+            with self.desks.db.read() as session:
+                if session.get(AlertRow, alert_id) is None:
+                    raise NotFoundError(f"no alert {alert_id}")
+
     def webhook(self, name: str, delivery: Webhook) -> dict[str, Any]:
         """Start a run from a signed webhook delivery (one run per delivery); the body, a
         JSON object, gives the run's inputs."""
-        loaded = self._library.get(name)
+        refused = AuthenticationError("the webhook's signature does not match")
+        # every failure before the signature is checked gets the same answer as a bad
+        # signature: a caller learns nothing of which playbooks or secrets exist
+        loaded = self._library.playbooks.get(name)
+        if loaded is None or not loaded.playbook.enabled or not self.active(loaded):
+            raise refused
         hooks = [t.webhook for t in loaded.playbook.triggers if t.webhook is not None]
-        if not hooks or not loaded.playbook.enabled or not self.active(loaded):
-            # the same answer as a bad signature: no probing for which playbooks listen
-            raise AuthenticationError("the webhook's signature does not match")
         key = None
         for hook in hooks:
-            secret = self.connectors.get(hook.secret).secrets.get("signing_key")
+            try:
+                secret = self.connectors.get(hook.secret).secrets.get("signing_key")
+            except WatchkeeperError:
+                secret = None
             if secret is None:
-                raise UsageError(f"connector {hook.secret!r} has no secret 'signing_key'")
+                log.warning("webhook secret missing", extra={"playbook": name,
+                                                             "connector": hook.secret})
+                continue
             try:
                 key = verify(secret, delivery.timestamp, delivery.signature, delivery.body,
                              self.clock())
@@ -122,7 +144,7 @@ class Response:
             except AuthenticationError:
                 continue
         if key is None:
-            raise AuthenticationError("the webhook's signature does not match")
+            raise refused
         try:
             inputs = orjson.loads(delivery.body) if delivery.body.strip() else {}
         except orjson.JSONDecodeError as error:

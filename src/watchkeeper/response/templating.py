@@ -149,6 +149,8 @@ class Templates:
             raise TemplateFailure(str(error), location=where) from None
         except TemplateError as error:
             raise TemplateFailure(f"template error: {error}", location=where) from None
+        except (TypeError, ValueError, ArithmeticError, LookupError) as error:
+            raise TemplateFailure(f"{type(error).__name__}: {error}", location=where) from None
         if len(rendered) > MAX_OUTPUT_CHARS:
             raise TemplateFailure(f"renders to more than {MAX_OUTPUT_CHARS} characters",
                                   location=where)

@@ -29,6 +29,8 @@ def verify(secret: str, timestamp: str | None, signature: str | None, body: byte
     if not timestamp or not signature:
         raise AuthenticationError(f"a webhook needs {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}")
     try:
+        if len(timestamp) > 12:
+            raise ValueError(timestamp)
         when = int(timestamp)
     except ValueError:
         raise AuthenticationError(f"{TIMESTAMP_HEADER} must be seconds since the epoch"

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 INPUT_FIELD = "input."
 """Prefix of a start form's input fields (``input.sender``), apart from its CSRF field."""
 AUTOMATIC = ("alert", "case", "schedule", "webhook")
+MAX_INPUT_CHARS = 100_000
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
 
@@ -179,17 +180,19 @@ def _typed(name: str, kind: str, raw: str) -> Any:
             raise UsageError(f"input {name!r} must be true or false")
         return raw == "true"
     if kind == "integer" or (kind == "number" and _INTEGER.match(raw)):
-        if not _INTEGER.match(raw):
-            raise UsageError(f"input {name!r} must be a whole number")
+        if not _INTEGER.match(raw) or len(raw) > 30:
+            raise UsageError(f"input {name!r} must be a whole number (at most 30 digits)")
         return int(raw)
     if kind == "number":
         try:
             return float(raw)
         except ValueError:
             raise UsageError(f"input {name!r} must be a number") from None
+    if len(raw) > MAX_INPUT_CHARS:
+        raise UsageError(f"input {name!r} is longer than {MAX_INPUT_CHARS} characters")
     try:
         return json.loads(raw)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise UsageError(f"input {name!r} must be JSON ({kind}): {error}") from None
 
 

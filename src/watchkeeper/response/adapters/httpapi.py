@@ -102,7 +102,12 @@ def fill(template: str, values: Mapping[str, Any], *, encode: bool, where: str) 
             known = ", ".join(sorted(values)) or "none"
             raise UsageError(f"{where}: unknown placeholder {{{name}}} (known: {known})")
         text = _text(values[name])
-        return quote(text, safe="") if encode else text
+        if not encode:
+            return text
+        if text in (".", ".."):
+            # a path segment of dots would climb the API's paths (clients remove them)
+            raise UsageError(f"{where}: {{{name}}} cannot be {text!r} in a path")
+        return quote(text, safe="")
 
     return _PLACEHOLDER.sub(one, template)
 
