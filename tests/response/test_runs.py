@@ -491,3 +491,45 @@ steps:
 """
     with pytest.raises(PlaybookError, match=r"steps\[0\]\.ttl"):
         load_text(text, "bad.yml", registry(Remote()))
+
+
+CHILD = """
+name: child
+title: Called
+steps:
+  - id: {step}
+    action: fake.lookup
+    with: {{host: "{host}"}}
+"""
+PARENT = """
+name: parent
+title: Calls the child after an approval
+steps:
+  - id: approve
+    approval: {prompt: "go?", approvers: {roles: [responder]}}
+  - id: call
+    playbook: child
+"""
+
+
+def test_a_called_playbook_runs_at_the_version_pinned_when_the_run_started(
+        state_db: StateDB) -> None:
+    world = make_world(state_db, CHILD.format(step="first", host="old"), PARENT)
+    run = world.runs.start(Start("parent", "carol", "manual", {}, {}))
+    assert run is not None
+    assert run["pinned"] == {"child": world.library.get("child").version}
+    world.runs.advance(run["id"])
+    changed = load_text(CHILD.format(step="second", host="new"), "child.yml",
+                        registry(world.remote))
+    world.library.playbooks["child"] = changed  # the file was edited meanwhile
+    [approval] = world.desks.approvals.find(run_id=run["id"])
+    world.desks.approvals.decide(person("ann", Role.RESPONDER), approval["id"], "approve",
+                                 "", world.clock())
+    done = world.runs.advance(run["id"])
+    assert done is not None
+    assert done["status"] == "succeeded", done["error"]
+    assert done["path"] == ["approve", "call", "first"]
+    assert [inputs for _, inputs, _ in world.remote.calls] == [{"host": "old"}]
+    later = world.runs.start(Start("parent", "carol", "manual", {}, {}))
+    assert later is not None
+    assert later["pinned"] == {"child": changed.version}

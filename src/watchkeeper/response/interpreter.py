@@ -146,8 +146,13 @@ class Interpreter:
 
     def run(self, playbook: Playbook, journal: Journal, effects: Effects, *,
             trigger: Mapping[str, Any], inputs: Mapping[str, Any],
-            run_info: Mapping[str, Any]) -> Outcome:
+            run_info: Mapping[str, Any],
+            resolve: Callable[[str], Playbook] | None = None) -> Outcome:
+        """One walk; ``resolve`` (default: the interpreter's) finds the playbooks it calls,
+        at the versions the run pinned."""
         walk = _Walk(self, journal, effects, run_info)
+        if resolve is not None:
+            walk.resolve = resolve
         try:
             context = walk.context(trigger, bind_inputs(playbook, inputs))
         except UsageError as error:

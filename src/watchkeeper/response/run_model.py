@@ -55,6 +55,8 @@ class PlaybookRunRow(Base):
     error_step: Mapped[str | None] = mapped_column(String(500))
     path: Mapped[list[Any]] = mapped_column(default=list)
     """Step ids in the order they ran."""
+    pinned: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The playbooks it calls, name → version, pinned when it started like its own."""
 
 
 class PlaybookStepRow(Base):

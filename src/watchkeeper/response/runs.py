@@ -27,7 +27,7 @@ from watchkeeper.response.effects import Desks, LiveEffects, RunFacts
 from watchkeeper.response.interpreter import Interpreter, Outcome, bind_inputs
 from watchkeeper.response.journal import DbJournal, Lease, LeaseLost
 from watchkeeper.response.loader import Library, LoadedPlaybook, parse
-from watchkeeper.response.model import Playbook
+from watchkeeper.response.model import Playbook, PlaybookStep, walk
 from watchkeeper.response.run_model import (
     ApprovalRow,
     ContainmentRow,
@@ -87,17 +87,19 @@ class RunService:
         loaded = self.library().get(start.playbook)
         inputs = checked_inputs(loaded.playbook, start.inputs)
         now = self.clock()
+        called = self._called(loaded)
         with self.db.session() as session:
-            if session.get(PlaybookVersionRow, loaded.version) is None:
-                session.add(PlaybookVersionRow(version=loaded.version, name=loaded.name,
-                                               source=loaded.source, created_at=now))
-                session.flush()
+            for version in (loaded, *called):
+                if session.get(PlaybookVersionRow, version.version) is None:
+                    session.add(PlaybookVersionRow(version=version.version, name=version.name,
+                                                   source=version.source, created_at=now))
+                    session.flush()
             row = PlaybookRunRow(
                 playbook=loaded.name, version=loaded.version, status="queued",
                 trigger_kind=start.trigger_kind, trigger=start.trigger, inputs=inputs,
                 started_by=start.actor, alert_id=start.alert_id, case_id=start.case_id,
                 dedup_key=start.dedup_key, created_at=now, wake_at=now, outputs={},
-                path=[])
+                path=[], pinned={c.name: c.version for c in called})
             session.add(row)
             session.flush()
             found = run_dict(row)
@@ -136,13 +138,18 @@ class RunService:
             source = session.get(PlaybookVersionRow, row.version)
             assert source is not None
             trigger, inputs, text = dict(row.trigger), dict(row.inputs), source.source
+            pinned = {version.name: version.source for version in session.execute(
+                select(PlaybookVersionRow).where(PlaybookVersionRow.version.in_(
+                    list((row.pinned or {}).values())))).scalars()}
         try:
             playbook = _parsed(text, row.playbook)
             journal = DbJournal(self.db, run_id, Lease(self.owner, self.lease_s, self.clock))
             effects = LiveEffects(facts, self.desks, journal, self.clock)
             outcome = self.interpreter.run(
                 playbook, journal, effects, trigger=trigger, inputs=inputs,
-                run_info={"id": run_id, "playbook": row.playbook, "dry_run": False})
+                run_info={"id": run_id, "playbook": row.playbook, "dry_run": False},
+                resolve=lambda name: _parsed(pinned[name], name) if name in pinned
+                else self._resolve(name))
         except LeaseLost:
             log.info("playbook run left to its new holder", extra={"run": run_id})
             return None
@@ -207,6 +214,19 @@ class RunService:
 
     def _resolve(self, name: str) -> Playbook:
         return self.library().get(name).playbook
+
+    def _called(self, loaded: LoadedPlaybook) -> list[LoadedPlaybook]:
+        """Every playbook ``loaded`` calls, directly or not, as loaded now."""
+        found: dict[str, LoadedPlaybook] = {}
+        todo = [loaded]
+        while todo:
+            for step in walk(todo.pop().playbook.steps):
+                if isinstance(step, PlaybookStep) and step.playbook not in found \
+                        and step.playbook in self.library().playbooks:
+                    found[step.playbook] = self.library().get(step.playbook)
+                    todo.append(found[step.playbook])
+        found.pop(loaded.name, None)
+        return list(found.values())
 
     def _claim(self, run_id: int) -> bool:
         now = self.clock()
@@ -274,7 +294,8 @@ def run_dict(row: PlaybookRunRow) -> dict[str, Any]:
             "case_id": row.case_id, "created_at": row.created_at,
             "finished_at": row.finished_at, "wake_at": row.wake_at,
             "waiting_for": row.waiting_for, "outputs": row.outputs, "error": row.error,
-            "error_step": row.error_step, "path": list(row.path or [])}
+            "error_step": row.error_step, "path": list(row.path or []),
+            "pinned": dict(row.pinned or {})}
 
 
 def step_dict(row: PlaybookStepRow) -> dict[str, Any]:

@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("error_step", sa.String(length=500), nullable=True),
         sa.Column("path", sa.JSON(), nullable=False),
+        sa.Column("pinned", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["alert_id"],
             ["alerts.id"],
