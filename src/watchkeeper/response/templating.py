@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from jinja2 import StrictUndefined, TemplateError, Undefined, UndefinedError
 from jinja2.environment import Template, TemplateExpression
@@ -23,6 +23,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from watchkeeper.errors import WatchkeeperError
 
 _WHOLE = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
+T = TypeVar("T")
 CACHE_SIZE = 4096
 """Compiled templates kept (the texts of the playbooks loaded, many times over)."""
 MAX_OUTPUT_CHARS = 1_000_000
@@ -67,6 +68,20 @@ def _environment() -> ImmutableSandboxedEnvironment:
     env.tests["public_ip"] = _is_public_ip
     env.tests["ip"] = _is_ip
     return env
+
+
+def _evaluated(job: Callable[[], T], where: str) -> T:
+    """``job()``, with whatever a template can raise turned into a TemplateFailure."""
+    try:
+        return job()
+    except SecurityError as error:
+        raise TemplateFailure(f"refused by the sandbox: {error}", location=where) from None
+    except UndefinedError as error:
+        raise TemplateFailure(str(error), location=where) from None
+    except TemplateError as error:
+        raise TemplateFailure(f"template error: {error}", location=where) from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as error:
+        raise TemplateFailure(f"{type(error).__name__}: {error}", location=where) from None
 
 
 class Templates:
@@ -141,32 +156,14 @@ class Templates:
         whole = _WHOLE.match(text)
         if whole and "{{" not in whole.group("expr") and "{%" not in text:
             return self._expression(whole.group("expr"), context, where)
-        try:
-            rendered = self._template(text).render(**context)
-        except SecurityError as error:
-            raise TemplateFailure(f"refused by the sandbox: {error}", location=where) from None
-        except UndefinedError as error:
-            raise TemplateFailure(str(error), location=where) from None
-        except TemplateError as error:
-            raise TemplateFailure(f"template error: {error}", location=where) from None
-        except (TypeError, ValueError, ArithmeticError, LookupError) as error:
-            raise TemplateFailure(f"{type(error).__name__}: {error}", location=where) from None
+        rendered = _evaluated(lambda: self._template(text).render(**context), where)
         if len(rendered) > MAX_OUTPUT_CHARS:
             raise TemplateFailure(f"renders to more than {MAX_OUTPUT_CHARS} characters",
                                   location=where)
         return rendered
 
     def _expression(self, expression: str, context: Mapping[str, Any], where: str) -> Any:
-        try:
-            result = self._expression_of(expression)(**context)
-        except SecurityError as error:
-            raise TemplateFailure(f"refused by the sandbox: {error}", location=where) from None
-        except UndefinedError as error:
-            raise TemplateFailure(str(error), location=where) from None
-        except TemplateError as error:
-            raise TemplateFailure(f"template error: {error}", location=where) from None
-        except (TypeError, ValueError, ArithmeticError, LookupError) as error:
-            raise TemplateFailure(f"{type(error).__name__}: {error}", location=where) from None
+        result = _evaluated(lambda: self._expression_of(expression)(**context), where)
         if isinstance(result, Undefined):
             _undefined(result, where)
         if isinstance(result, str) and len(result) > MAX_OUTPUT_CHARS:

@@ -101,36 +101,32 @@ class Dispatcher:
 
     def _alerts(self, playbooks: list[LoadedPlaybook]) -> int:
         wanted = [(p, t.alert) for p in playbooks for t in p.playbook.triggers if t.alert]
-        last, floor = self._cursor("alerts", AlertRow.id)
-        with self.db.read() as session:
-            # ids a little below the cursor are looked at again: on PostgreSQL a lower id can
-            # commit after a higher one; the runs' keys keep each alert to one run
-            rows = session.execute(select(AlertRow).where(AlertRow.id > max(last - RESCAN, floor))
-                                   .order_by(AlertRow.id).limit(BATCH + RESCAN)).scalars().all()
-            alerts = [alert_trigger_data(row) for row in rows]
-        starts = [Start(loaded.name, DISPATCHER, "alert", {"alert": alert}, {},
-                        alert_id=alert["id"], dedup_key=f"alert:{alert['id']}:{loaded.name}")
-                  for alert in alerts for loaded, trigger in wanted
-                  if alert_matches(trigger, alert)]
-        started = self._start_new(starts)
-        if alerts and alerts[-1]["id"] > last:
-            self._move("alerts", alerts[-1]["id"])
-        return started
+        return self._new_rows("alert", AlertRow, alert_trigger_data,
+                              lambda alert: [p for p, t in wanted if alert_matches(t, alert)])
 
     def _cases(self, playbooks: list[LoadedPlaybook]) -> int:
         wanted = [(p, t.case) for p in playbooks for t in p.playbook.triggers if t.case]
-        last, floor = self._cursor("cases", CaseRow.id)
+        return self._new_rows("case", CaseRow, case_trigger_data,
+                              lambda case: [p for p, t in wanted if case_matches(t, case)])
+
+    def _new_rows(self, kind: str, model: type[AlertRow] | type[CaseRow],
+                  data: Callable[[Any], dict[str, Any]],
+                  playbooks_for: Callable[[dict[str, Any]], list[LoadedPlaybook]]) -> int:
+        """Start a run of each playbook that a new row (alert or case) matches."""
+        last, floor = self._cursor(f"{kind}s", model.id)
         with self.db.read() as session:
-            rows = session.execute(select(CaseRow).where(CaseRow.id > max(last - RESCAN, floor))
-                                   .order_by(CaseRow.id).limit(BATCH + RESCAN)).scalars().all()
-            cases = [case_trigger_data(row) for row in rows]
-        starts = [Start(loaded.name, DISPATCHER, "case", {"case": case}, {},
-                        case_id=case["id"], dedup_key=f"case:{case['id']}:{loaded.name}")
-                  for case in cases for loaded, trigger in wanted
-                  if case_matches(trigger, case)]
+            # ids a little below the cursor are looked at again: on PostgreSQL a lower id can
+            # commit after a higher one; the runs' keys keep each row to one run
+            rows = session.execute(select(model).where(model.id > max(last - RESCAN, floor))
+                                   .order_by(model.id).limit(BATCH + RESCAN)).scalars().all()
+            found = [data(row) for row in rows]
+        starts = [Start(loaded.name, DISPATCHER, kind, {kind: item}, {},
+                        **{f"{kind}_id": item["id"]},
+                        dedup_key=f"{kind}:{item['id']}:{loaded.name}")
+                  for item in found for loaded in playbooks_for(item)]
         started = self._start_new(starts)
-        if cases and cases[-1]["id"] > last:
-            self._move("cases", cases[-1]["id"])
+        if found and found[-1]["id"] > last:
+            self._move(f"{kind}s", found[-1]["id"])
         return started
 
     def _schedules(self, playbooks: list[LoadedPlaybook]) -> int:
