@@ -211,6 +211,8 @@ def _namespace_unavailable() -> str | None:
 def namespace() -> Iterator[list[str]]:
     """The prefix that runs a command in a fresh network namespace, removed afterwards."""
     reason = _namespace_unavailable()
+    if reason and os.environ.get("WATCHKEEPER_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (WATCHKEEPER_REQUIRE_SERVICES=1)", pytrace=False)
     if reason:
         pytest.skip(reason)
     holder = subprocess.Popen(["unshare", "-n", "sleep", "120"])
