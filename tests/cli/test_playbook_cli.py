@@ -142,3 +142,15 @@ def test_schema_prints_the_json_schema() -> None:
     code, out, _ = run("playbook", "schema")
     assert code == 0
     assert out == schema_text()
+
+
+def test_the_example_playbooks_are_valid_and_pass_their_tests() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "playbooks"
+    code, out, err = run("playbook", "validate", str(examples))
+    assert code == 0, out + err
+    code, out, err = run("playbook", "test", "--no-builtin", "--json", str(examples))
+    assert code == 0, out + err
+    results = json.loads(out)
+    listed = results["results"] if isinstance(results, dict) else results
+    assert len(listed) == 2
+    assert all(r["passed"] for r in listed)

@@ -13,9 +13,12 @@ from tests.response.fakes import Remote, registry
 from tests.response.runworld import World, make_world, person
 from watchkeeper.audit.model import AuditEntry
 from watchkeeper.auth.roles import Role
+from watchkeeper.cases.model import CaseRow
+from watchkeeper.cases.service import NewCase
 from watchkeeper.errors import ConflictError, PermissionDenied, UsageError
 from watchkeeper.response.actions.base import ActionFailed
 from watchkeeper.response.loader import PlaybookError, load_text
+from watchkeeper.response.metrics import playbook_metrics
 from watchkeeper.response.run_model import PlaybookRunRow, PlaybookStepRow
 from watchkeeper.response.runs import Start
 from watchkeeper.response.timeline import case_items
@@ -533,3 +536,42 @@ def test_a_called_playbook_runs_at_the_version_pinned_when_the_run_started(
     later = world.runs.start(Start("parent", "carol", "manual", {}, {}))
     assert later is not None
     assert later["pinned"] == {"child": changed.version}
+
+
+def test_playbook_metrics_count_outcomes_waits_actions_and_compare_mttr(
+        world: World) -> None:
+    handled = start(world)
+    world.runs.advance(handled)
+    world.clock.advance(minutes=10)  # the approval waits ten minutes
+    approve_twice(world, handled)
+    world.runs.advance(handled)
+    rejected = start(world)
+    world.runs.advance(rejected)
+    [approval] = world.desks.approvals.find(run_id=rejected)
+    world.desks.approvals.decide(person("ann", Role.RESPONDER), approval["id"], "reject", "",
+                                 world.clock())
+    world.runs.advance(rejected)
+    [held] = world.desks.ledger.find()
+    world.desks.ledger.rollback("ann", held["id"], world.clock())
+    cases = world.desks.cases
+    with_playbook = world.runs.get(handled)["case_id"]
+    without = cases.create("ann", NewCase(title="handled by hand", severity="high"))["id"]
+    for case_id in (with_playbook, without):
+        cases.update("ann", case_id, {"status": "resolved"})
+    with world.db.session() as session:  # opened an hour (with) and five hours (without) ago
+        for case_id, hours in ((with_playbook, 1), (without, 5)):
+            row = session.get(CaseRow, case_id)
+            assert row is not None
+            assert row.resolved_at is not None
+            row.created_at = row.resolved_at - timedelta(hours=hours)
+    figures = playbook_metrics(world.db)
+    [mine] = figures["playbooks"]
+    assert mine["playbook"] == "contain-source"
+    assert mine["runs"] == 2
+    assert mine["by_status"] == {"succeeded": 1, "rejected": 1}
+    assert mine["actions_taken"] == 3  # two look-ups, one block
+    assert mine["rolled_back"] == 1
+    assert mine["approval_wait_s"] == 600.0
+    assert mine["cases_resolved"] == 1
+    assert mine["mttr_s"] == 3600.0
+    assert figures["without_playbook"] == {"cases_resolved": 1, "mttr_s": 18000.0}
