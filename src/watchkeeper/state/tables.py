@@ -19,10 +19,11 @@ from watchkeeper.response import run_model as response_run_model
 from watchkeeper.rules import model as rules_model
 from watchkeeper.shifts import model as shifts_model
 from watchkeeper.state.base import Base
+from watchkeeper.vulns import store_model as vulns_model
 
 MODELS = (auth_model, audit_model, alerts_model, assets_model, rules_model, deadletters_model,
           cases_model, shifts_model, notifications_model, case_evidence_model,
-          response_run_model, connector_model)
+          response_run_model, connector_model, vulns_model)
 """The modules that declare tables."""
 
 metadata = Base.metadata
