@@ -27,6 +27,8 @@ from watchkeeper.auth.principal import SYSTEM
 from watchkeeper.auth.roles import Permission
 from watchkeeper.cases.service import NewCase
 from watchkeeper.response.run_model import ContainmentRow
+from watchkeeper.vulns.model import Finding, Package, Severity
+from watchkeeper.vulns.store import FindingStore
 
 P = Permission
 PUBLIC = "public"
@@ -222,6 +224,11 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/containment/{containment_id}/rollback"): Entry(
         P.ACTIONS_RUN, form={"reason": "matrix"}),
     ("POST", "/cases/{case_id}/playbooks"): Entry(P.ACTIONS_RUN, form={"playbook": PLAYBOOK}),
+    ("GET", "/api/v1/vulns/findings"): Entry(P.VULNS_READ),
+    ("GET", "/api/v1/vulns/trends"): Entry(P.VULNS_READ),
+    ("POST", "/api/v1/vulns/findings/{key}/decisions"): Entry(
+        P.VULNS_MANAGE, json={"kind": "suppress", "reason": "matrix"}),
+    ("POST", "/api/v1/vulns/decisions/{decision_id}/revoke"): Entry(P.VULNS_MANAGE),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }
@@ -310,6 +317,12 @@ class World:
             case "approval_id":
                 [approval] = services.response.approvals.find(run_id=self.waiting_run())
                 return str(approval["id"])
+            case "key":
+                return self.finding_key()
+            case "decision_id":
+                made = FindingStore(services.db, services.audit).decide(
+                    "system", self.finding_key(), "suppress", "to revoke")
+                return str(made["id"])
             case "containment_id":
                 return str(self.containment())
             case "handover_id":
@@ -341,6 +354,15 @@ class World:
             "system", name, "http", {"base_url": "https://fw.example", "auth": {"type": "bearer"}},
             {"token": "t0ken"})
         return name
+
+    def finding_key(self) -> str:
+        """The key of one vulnerability finding, ingested on first use."""
+        finding = Finding("vulnerability", "CVE-2018-18074", "matrix", Severity.HIGH,
+                          "matrix/requirements.txt", "watchkeeper",
+                          package=Package("PyPI", "requests", "2.19.0"))
+        FindingStore(self.api.services.db, self.api.services.audit).ingest(
+            "system", [finding], "repo:matrix")
+        return finding.key
 
     def containment(self) -> int:
         """A fresh containment entry; its undo action does not exist, so rolling it back

@@ -33,13 +33,15 @@ def test_viewer_only_reads() -> None:
         P.CASES_READ,
         P.METRICS_READ,
         P.PLAYBOOKS_READ,
+        P.VULNS_READ,
     }
 
 
 def test_each_role_adds_to_the_one_below() -> None:
     viewer, analyst, responder, admin = (permissions_for(r) for r in Role)
     assert analyst - viewer == {P.ALERTS_TRIAGE, P.EXCEPTIONS_MANAGE, P.AUDIT_READ,
-                                P.CASES_MANAGE, P.HANDOVERS_WRITE, P.APPROVALS_DECIDE}
+                                P.CASES_MANAGE, P.HANDOVERS_WRITE, P.APPROVALS_DECIDE,
+                                P.VULNS_MANAGE}
     assert responder - analyst == {P.ACTIONS_RUN}
     assert admin == frozenset(Permission) - {P.INGEST}
     assert viewer < analyst < responder < admin

@@ -43,6 +43,7 @@ def create_app(services: Services) -> FastAPI:
         playbooks,
         rules,
         shifts,
+        vulns,
     )
 
     app = FastAPI(
@@ -56,7 +57,7 @@ def create_app(services: Services) -> FastAPI:
     limit = min(OTHER_BODY_BYTES, services.settings.http.max_body_bytes)
     app.add_middleware(BodyLimit, limit=limit, wider=case_evidence.wider_limits(services))
     for module in (auth, alerts, cases, kpi, shifts, rules, assets, deadletters, events, ingest,
-                   audit, notifications, playbooks):
+                   audit, notifications, playbooks, vulns):
         app.include_router(module.router)
     app.include_router(case_evidence.router)
     app.include_router(pages.router)

@@ -44,14 +44,16 @@ class Permission(StrEnum):
     PLAYBOOKS_READ = "playbooks:read"
     APPROVALS_DECIDE = "approvals:decide"
     CONNECTORS_MANAGE = "connectors:manage"
+    VULNS_READ = "vulns:read"
+    VULNS_MANAGE = "vulns:manage"
     INGEST = "ingest"
 
 
 P = Permission
 _VIEWER = frozenset({P.EVENTS_READ, P.ALERTS_READ, P.RULES_READ, P.DEADLETTERS_READ,
-                     P.CASES_READ, P.METRICS_READ, P.PLAYBOOKS_READ})
+                     P.CASES_READ, P.METRICS_READ, P.PLAYBOOKS_READ, P.VULNS_READ})
 _ANALYST = _VIEWER | {P.ALERTS_TRIAGE, P.EXCEPTIONS_MANAGE, P.AUDIT_READ, P.CASES_MANAGE,
-                      P.HANDOVERS_WRITE, P.APPROVALS_DECIDE}
+                      P.HANDOVERS_WRITE, P.APPROVALS_DECIDE, P.VULNS_MANAGE}
 _RESPONDER = _ANALYST | {P.ACTIONS_RUN}
 _ADMIN = frozenset(Permission) - {P.INGEST}
 
