@@ -124,6 +124,8 @@ TABLE: dict[tuple[str, str], Entry] = {
     # assets
     ("GET", "/api/v1/assets"): Entry(P.EVENTS_READ),
     ("PUT", "/api/v1/assets"): Entry(P.ASSETS_MANAGE, json={"name": "matrix-host"}),
+    ("POST", "/api/v1/assets/import"): Entry(P.ASSETS_MANAGE,
+                                             body=b"name,criticality\nmatrix-csv,high\n"),
     ("DELETE", "/api/v1/assets/{asset_id}"): Entry(P.ASSETS_MANAGE),
     # dead letters
     ("GET", "/api/v1/dead-letters"): Entry(P.DEADLETTERS_READ),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.api.deps import RowId, ServicesDep, allow
+from watchkeeper.assets.importing import import_csv
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 
@@ -22,6 +24,10 @@ class Asset(BaseModel):
     ip: str | None = Field(None, max_length=64)
     owner: str | None = Field(None, max_length=200)
     tags: str | None = Field(None, max_length=500)
+    kind: Literal["host", "service", "application", "image"] = "host"
+    team: str | None = Field(None, max_length=200)
+    exposure: Literal["internet", "internal"] | None = None
+    environment: str | None = Field(None, max_length=50)
 
 
 @router.get("")
@@ -33,7 +39,19 @@ def list_assets(services: ServicesDep, _: Reader) -> list[dict[str, Any]]:
 def put_asset(body: Asset, services: ServicesDep, who: Manager) -> dict[str, Any]:
     """Create the asset, or update the one of that name."""
     return services.assets.put(who.actor, body.name, body.criticality, body.ip, body.owner,
-                               body.tags)
+                               body.tags, kind=body.kind, team=body.team,
+                               exposure=body.exposure, environment=body.environment)
+
+
+@router.post("/import")
+async def import_assets(request: Request, services: ServicesDep,
+                        who: Manager) -> dict[str, Any]:
+    """A CSV body (``name`` and any of ``ip``, ``kind``, ``criticality``, ``owner``,
+    ``team``, ``exposure``, ``environment``, ``tags``): each row creates or updates an
+    asset; bad rows are listed with their line and reason."""
+    body = await request.body()
+    done = await run_in_threadpool(import_csv, services.assets, who.actor, body)
+    return {"imported": done.imported, "skipped": done.skipped}
 
 
 @router.delete("/{asset_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import select
 
-from watchkeeper.assets.model import CRITICALITIES, AssetRow
+from watchkeeper.assets.model import CRITICALITIES, EXPOSURES, KINDS, AssetRow
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.errors import NotFoundError, UsageError
 from watchkeeper.state.db import StateDB
@@ -32,6 +32,10 @@ def asset_dict(row: AssetRow) -> dict[str, Any]:
         "criticality": row.criticality,
         "owner": row.owner,
         "tags": row.tags,
+        "kind": row.kind,
+        "team": row.team,
+        "exposure": row.exposure,
+        "environment": row.environment,
         "updated_by": row.updated_by,
         "updated_at": row.updated_at,
     }
@@ -53,6 +57,11 @@ class AssetService:
         ip: str | None = None,
         owner: str | None = None,
         tags: str | None = None,
+        *,
+        kind: str = "host",
+        team: str | None = None,
+        exposure: str | None = None,
+        environment: str | None = None,
     ) -> dict[str, Any]:
         name = name.strip().lower()
         if not name:
@@ -61,6 +70,10 @@ class AssetService:
             raise UsageError(
                 f"unknown criticality {criticality!r} (known: {', '.join(CRITICALITIES)})"
             )
+        if kind not in KINDS:
+            raise UsageError(f"unknown asset kind {kind!r} (known: {', '.join(KINDS)})")
+        if exposure is not None and exposure not in EXPOSURES:
+            raise UsageError(f"unknown exposure {exposure!r} (known: {', '.join(EXPOSURES)})")
         with self.db.session() as session:
             row = session.execute(select(AssetRow).where(AssetRow.name == name)).scalar()
             before = asset_dict(row) if row else None
@@ -68,6 +81,7 @@ class AssetService:
                 row = AssetRow(name=name, updated_by=actor)
                 session.add(row)
             row.criticality, row.ip, row.owner, row.tags = criticality, ip, owner, tags
+            row.kind, row.team, row.exposure, row.environment = kind, team, exposure, environment
             row.updated_by, row.updated_at = actor, datetime.now(UTC)
             session.flush()
             after = asset_dict(row)

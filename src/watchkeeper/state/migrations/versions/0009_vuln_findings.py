@@ -1,4 +1,5 @@
-"""Vulnerability findings, kept by key, and the decisions taken on them.
+"""Vulnerability findings, kept by key, and the decisions taken on them; what the asset
+inventory says of each asset's kind, team, exposure and environment.
 
 Revision ID: 0009
 Revises: 0008
@@ -21,6 +22,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("assets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("kind", sa.String(length=20), nullable=False,
+                                      server_default="host"))
+        batch_op.add_column(sa.Column("team", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("exposure", sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column("environment", sa.String(length=50), nullable=True))
     op.create_table(
         "vuln_decisions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,6 +86,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("assets", schema=None) as batch_op:
+        for column in ("environment", "exposure", "team", "kind"):
+            batch_op.drop_column(column)
     with op.batch_alter_table("vuln_findings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_vuln_findings_status"))
         batch_op.drop_index(batch_op.f("ix_vuln_findings_severity"))

@@ -1,0 +1,52 @@
+"""The asset inventory vulnerability priority reads: kind, team, exposure, environment,
+and a CSV import that reports each bad row and imports the others."""
+
+from __future__ import annotations
+
+from tests.serverfixtures import Api
+
+CSV = b"""name,ip,kind,criticality,owner,team,exposure,environment,tags
+web-1,203.0.113.10,host,critical,ann,web,internet,prod,"pci,dmz"
+db-1,10.0.0.5,host,high,bob,data,internal,prod,
+shop,,application,sky-high,,web,internet,prod,
+,10.0.0.9,host,low,,,,,
+img-api,,image,medium,,platform,outer-space,dev,
+"""
+
+
+def test_assets_carry_kind_team_exposure_and_environment(api: Api) -> None:
+    made = api.client.put("/api/v1/assets", json={
+        "name": "VPN-1", "criticality": "critical", "kind": "service", "team": "network",
+        "exposure": "internet", "environment": "prod"}, headers=api.bearer("admin"))
+    assert made.status_code == 200, made.text
+    assert {k: made.json()[k] for k in ("name", "kind", "team", "exposure", "environment")} \
+        == {"name": "vpn-1", "kind": "service", "team": "network", "exposure": "internet",
+            "environment": "prod"}
+    refused = api.client.put("/api/v1/assets", json={"name": "x", "exposure": "dmz"},
+                             headers=api.bearer("admin"))
+    assert refused.status_code == 422
+
+
+def test_a_csv_import_reports_bad_rows_and_imports_the_rest(api: Api) -> None:
+    done = api.client.post("/api/v1/assets/import", content=CSV,
+                           headers=api.bearer("admin"))
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["imported"] == 2
+    assert [(s["line"], s["reason"]) for s in body["skipped"]] == [
+        (4, "unknown criticality 'sky-high' (known: low, medium, high, critical)"),
+        (5, "an asset needs a name"),
+        (6, "unknown exposure 'outer-space' (known: internet, internal)"),
+    ]
+    listed = {a["name"]: a for a in api.client.get(
+        "/api/v1/assets", headers=api.bearer("viewer")).json()}
+    assert listed["web-1"]["exposure"] == "internet"
+    assert listed["web-1"]["tags"] == "pci,dmz"
+    assert listed["db-1"]["team"] == "data"
+    bad = api.client.post("/api/v1/assets/import", content=b"host,ip\nx,1.2.3.4\n",
+                          headers=api.bearer("admin"))
+    assert bad.status_code == 422
+    assert "'name' column" in bad.json()["message"]
+    refused = api.client.post("/api/v1/assets/import", content=CSV,
+                              headers=api.bearer("analyst"))
+    assert refused.status_code == 403
