@@ -91,8 +91,11 @@ class Response:
         return True
 
     def active(self, loaded: LoadedPlaybook) -> bool:
-        """Whether the playbook's automatic triggers fire."""
-        return not loaded.builtin or loaded.name in self.settings.enable_builtin
+        """Whether the playbook's automatic triggers fire: a built-in one when
+        ``enable_builtin`` names it, one of the user's when it says ``enabled``."""
+        if loaded.builtin:
+            return loaded.name in self.settings.enable_builtin
+        return loaded.playbook.enabled
 
     def start_manual(self, actor: str, name: str, inputs: dict[str, Any],
                      case_id: int | None = None, alert_id: int | None = None,
@@ -124,7 +127,7 @@ class Response:
         # every failure before the signature is checked gets the same answer as a bad
         # signature: a caller learns nothing of which playbooks or secrets exist
         loaded = self._library.playbooks.get(name)
-        if loaded is None or not loaded.playbook.enabled or not self.active(loaded):
+        if loaded is None or not self.active(loaded):
             raise refused
         hooks = [t.webhook for t in loaded.playbook.triggers if t.webhook is not None]
         key = None

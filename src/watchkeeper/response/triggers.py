@@ -84,7 +84,7 @@ class Dispatcher:
         self.runs = runs
         self.library = library
         self.active = active
-        """Whether a playbook's automatic triggers fire (built-ins only when enabled)."""
+        """Whether a playbook's automatic triggers fire (see ``Response.active``)."""
         self.clock = clock
 
     def prime(self) -> None:
@@ -95,8 +95,7 @@ class Dispatcher:
 
     def dispatch(self) -> int:
         """Start the runs new alerts, new cases and due schedules call for; how many."""
-        playbooks = [p for p in self.library().playbooks.values()
-                     if p.playbook.enabled and self.active(p)]
+        playbooks = [p for p in self.library().playbooks.values() if self.active(p)]
         return self._alerts(playbooks) + self._cases(playbooks) + self._schedules(playbooks)
 
     def _alerts(self, playbooks: list[LoadedPlaybook]) -> int:
