@@ -56,6 +56,8 @@ class PackageLock(PackageSource):
             installed = key.rsplit("node_modules/", 1)[-1]
             name = str(entry.get("name") or installed)
             version = registry_version(str(entry.get("version", "")))
+            if str(entry.get("resolved", "")).startswith(("file:", "git", "link:")):
+                version = None
             if version is None:
                 file.skip("no registry version (a git, file or URL dependency)", key)
                 continue

@@ -21,6 +21,7 @@ _REQUIREMENT = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<rest>[^;]*)")
 _PIN = re.compile(r"^===?\s*(?P<version>[^\s,*]+)$")
 _INCLUDES = ("-r", "--requirement")
+_OPTIONS = re.compile(r"\s+--?[A-Za-z]")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://|^\.{0,2}/", re.IGNORECASE)
 
 
@@ -64,7 +65,8 @@ class Requirements(PackageSource):
             if line.startswith("-"):
                 self._option(file, path, line, where, [*chain, path], found)
                 continue
-            reason = self._requirement(file, path, line, found)
+            requirement = _OPTIONS.split(line, maxsplit=1)[0]  # --hash=…, --config-settings …
+            reason = self._requirement(file, path, requirement, found)
             if reason:
                 file.skipped.append(Skipped(where, f"{reason}: {line}"))
 
@@ -107,7 +109,7 @@ class Requirements(PackageSource):
         clauses = [c.strip() for c in rest.split(",") if c.strip()]
         pins = [m["version"] for m in map(_PIN.match, clauses) if m]
         if len(pins) != 1:
-            return "not pinned with ==" if not clauses else "not pinned to one version"
+            return "not pinned: no version" if not clauses else "not pinned to one version with =="
         found.append(file.package(PYPI, package_name(PYPI, match["name"]), pins[0],
                                   path=path))
         return None

@@ -58,6 +58,7 @@ def extract(paths: Iterable[str | os.PathLike[str]], *,
     for path in given:
         _extract_path(path, registry, limits, result)
     result.packages = _unique(result.packages)
+    result.skipped = list(dict.fromkeys(result.skipped))
     return result
 
 
