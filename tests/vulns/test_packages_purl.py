@@ -64,7 +64,7 @@ def test_ecosystems(text: str, expected: tuple[str, str, str]) -> None:
     ("pkg:maven/commons-text@1.9", "a maven purl needs a group (namespace)"),
 ])
 def test_unsupported(text: str, message: str) -> None:
-    with pytest.raises(PurlError, match=message):
+    with pytest.raises(PurlError, match=re.escape(message)):
         from_purl(parse_purl(text))
 
 
@@ -82,7 +82,8 @@ def test_purl_for(ecosystem: str, name: str, version: str, expected: str | None)
 
 
 def test_round_trip() -> None:
-    for text in ["pkg:npm/%40types/node@20.10.0", "pkg:deb/debian/curl@7.88.1?arch=amd64&distro=debian-12",
+    for text in ["pkg:npm/%40types/node@20.10.0",
+                 "pkg:deb/debian/curl@7.88.1?arch=amd64&distro=debian-12",
                  "pkg:golang/github.com/a/b@v1.0.0#cmd/b"]:
         assert str(parse_purl(text)) == text
 

@@ -69,10 +69,15 @@ def _extract_path(path: str, registry: SourceRegistry, limits: Limits,
         for relative in _walk(path, registry):
             _run(registry, tree, relative, limits, result)
         return
-    folder, name = os.path.split(path)
-    if registry.source_for(name) is not None:
-        _run(registry, DirectoryTree(folder or ".", folder), name, limits, result)
-    elif os.path.isfile(path) and is_image(path):
+    parts = os.path.normpath(path).split(os.sep)
+    for count in range(1, len(parts) + 1):
+        relative = "/".join(parts[-count:])
+        if registry.source_for(relative) is not None:
+            folder = os.sep.join(parts[:-count])
+            _run(registry, DirectoryTree(folder or ("/" if path.startswith("/") else "."),
+                                         folder), relative, limits, result)
+            return
+    if os.path.isfile(path) and is_image(path):
         _extract_image(path, registry, limits, result)
     else:
         result.skipped.append(Skipped(path, "not a known package source"))
