@@ -117,3 +117,15 @@ def test_fixtures_are_not_written() -> None:
     before = sorted(p.stat().st_mtime_ns for p in DATA.rglob("*") if p.is_file())
     extract([DATA])
     assert sorted(p.stat().st_mtime_ns for p in DATA.rglob("*") if p.is_file()) == before
+
+
+def test_xml_entities_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "bom.xml").write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE bom [<!ENTITY a "aaaaaaaaaa">]>\n'
+        '<bom xmlns="http://cyclonedx.org/schema/bom/1.5"><components><component>'
+        '<name>&a;</name><purl>pkg:npm/x@1.0.0</purl></component></components></bom>')
+    (tmp_path / "x.cdx.xml").write_text("<bom><components>")
+    result = extract([tmp_path])
+    assert result.packages == []
+    assert [(Path(s.location).name, s.reason.split(":")[0]) for s in result.skipped] == [
+        ("bom.xml", "cannot read cyclonedx-xml"), ("x.cdx.xml", "cannot read cyclonedx-xml")]

@@ -21,6 +21,7 @@ import yaml
 
 from watchkeeper.errors import InputError, UsageError
 from watchkeeper.vulns.model import Package
+from watchkeeper.vulns.packages.purl import purl_for
 
 ENTRY_POINT_GROUP = "watchkeeper.package_sources"
 
@@ -126,8 +127,6 @@ class SourceFile:
     def package(self, ecosystem: str, name: str, version: str, *,
                 direct: bool | None = None, path: str | None = None) -> Package:
         """A package found in this file (or in ``path``, an included file), with its purl."""
-        from watchkeeper.vulns.packages.purl import purl_for
-
         location = self.tree.location(path) if path else self.location
         return Package(ecosystem=ecosystem, name=name, version=version, location=location,
                        purl=purl_for(ecosystem, name, version), direct=direct)
