@@ -31,7 +31,7 @@ SECRET_TOOLS = frozenset({"gitleaks", "trufflehog", "detect-secrets", "ggshield"
 LEVELS = {"error": Severity.HIGH, "warning": Severity.MEDIUM, "note": Severity.LOW,
           "none": Severity.INFO}
 FINGERPRINTS = ("primaryLocationLineHash", "matchBasedId/v1")
-"""``partialFingerprints`` that survive moved lines (CodeQL's, Semgrep's)."""
+"""(Partial) fingerprints that survive moved lines: CodeQL's, Semgrep's."""
 CWE = re.compile(r"\bcwe[-/](\d+)", re.IGNORECASE)
 
 
@@ -93,9 +93,9 @@ class SarifImporter(Importer):
         if not path:
             raise RecordError("no location with an artifactLocation.uri")
         path = normalize_path(unquote(path), self.root)
-        fingerprints = opt_object(item, "partialFingerprints")
-        fingerprint = next((opt_text(fingerprints, k) for k in FINGERPRINTS
-                            if fingerprints.get(k)), "")
+        prints = [opt_object(item, "partialFingerprints"), opt_object(item, "fingerprints")]
+        fingerprint = next((opt_text(found, k) for found in prints for k in FINGERPRINTS
+                            if found.get(k)), "")
         level = opt_text(item, "level") or opt_text(
             opt_object(rule, "defaultConfiguration"), "level") or "warning"
         score = opt_number(props.get("security-severity"), "security-severity")
