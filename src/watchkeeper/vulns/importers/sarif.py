@@ -102,12 +102,13 @@ class SarifImporter(Importer):
         severity = severity_from_score(score) if score is not None else LEVELS.get(
             level, Severity.UNKNOWN)
         tags = [str(tag) for tag in opt_list(props, "tags")]
-        title = (opt_text(opt_object(rule, "shortDescription"), "text")
-                 or opt_text(props, "name") or opt_text(rule, "name") or message or rule_id)
+        title = next((value for value in (
+            opt_text(opt_object(rule, "shortDescription"), "text"), opt_text(props, "name"),
+            message.split("\n", 1)[0]) if value and rule_id not in value), rule_id)
         extra: dict[str, Any] = {
             "tool_severity": level, "security_severity": score, "line": line,
             "message": message, "tags": tags, "fingerprint": fingerprint,
-            "cwe": unique([f"CWE-{m}" for tag in tags for m in CWE.findall(tag)]),
+            "cwe": unique([f"CWE-{int(m)}" for tag in tags for m in CWE.findall(tag)]),
             "precision": opt_text(props, "precision"),
         }
         return Finding(

@@ -99,7 +99,9 @@ class TrivyImporter(Importer):
         vuln_id = text(record, "VulnerabilityID")
         name = text(record, "PkgName")
         target_name = text(target, "Target")
-        path = normalize_path(opt_text(record, "PkgPath") or _file_target(target), self.root)
+        os_packages = opt_text(target, "Class") == "os-pkgs"
+        path = normalize_path(opt_text(record, "PkgPath") or ("" if os_packages else target_name),
+                              self.root)
         package = make_package(
             name, opt_text(record, "InstalledVersion"),
             purl=opt_text(opt_object(record, "PkgIdentifier"), "PURL"),
@@ -118,7 +120,7 @@ class TrivyImporter(Importer):
             kind="vulnerability", rule=vuln_id,
             title=opt_text(record, "Title") or f"{vuln_id} in {package.name}",
             severity=severity_from_label(label),
-            location=image or path or normalize_path(target_name, self.root),
+            location=image or path or normalize_path(_os_target(target_name), self.root),
             tool=self.name, package=package, fixed_in=fixed,
             description=opt_text(record, "Description"), cvss_vector=vector, cvss_score=score,
             references=unique(texts(record, "References")),
@@ -168,12 +170,9 @@ class TrivyImporter(Importer):
         return f"{image}!{place}" if image else place
 
 
-def _file_target(target: dict[str, Any]) -> str:
-    """The target, less the ``(debian 12.5)`` that OS package targets carry."""
-    name = opt_text(target, "Target")
-    if opt_text(target, "Class") == "os-pkgs":
-        name = re.sub(r"\s*\([^)]*\)$", "", name)
-    return name
+def _os_target(name: str) -> str:
+    """An OS packages target less the ``(debian 12.5)`` it ends with."""
+    return re.sub(r"\s*\([^)]*\)$", "", name)
 
 
 def _ecosystem(kind: str) -> str:
