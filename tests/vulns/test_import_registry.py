@@ -80,3 +80,18 @@ def test_entry_points_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     registry = ImporterRegistry()
     registry.load_entry_points()
     assert (seen, registry.names()) == (["watchkeeper.importers"], ["example"])
+
+
+def test_every_importer_is_documented() -> None:
+    doc = (SCANS.parents[2] / "docs" / "vulns-import.md").read_text()
+    for name in default_registry().names():
+        assert f"| `{name}` |" in doc, f"{name} is missing from docs/vulns-import.md"
+        assert f"### {name}" in doc, f"{name} has no section in docs/vulns-import.md"
+
+
+def test_the_bare_list_of_older_pip_audit_releases_is_detected() -> None:
+    report = b'[{"name": "adal", "version": "1.2.2", "vulns": []}]'
+    detected = default_registry().detect(report)
+    assert detected is not None
+    assert detected.name == "pip-audit"
+    assert import_report(report).skipped == []

@@ -28,16 +28,18 @@ class PipAuditImporter(Importer):
 
     @classmethod
     def sniff(cls, head: bytes) -> int:
-        if b'"dependencies"' in head and (b'"vulns"' in head or b'"skip_reason"' in head):
+        if b'"vulns"' not in head and b'"skip_reason"' not in head:
+            return 0
+        if b'"dependencies"' in head:
             return 90
-        return 0
+        return 70 if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") else 0
 
     def load(self, data: bytes, source: str) -> ImportResult:
         result = ImportResult()
         doc = load_json(data, source, result)
         if doc is None:
             return result
-        # Before 2.0 the report was the bare list of dependencies.
+        # Older releases wrote the bare list of dependencies.
         dependencies = doc.get("dependencies") if isinstance(doc, dict) else doc
         if not isinstance(dependencies, list):
             result.skip(source, "not a pip-audit report: no dependencies list")
