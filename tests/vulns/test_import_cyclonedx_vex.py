@@ -30,12 +30,15 @@ def test_a_statement_applies_through_aliases_and_package_identity() -> None:
     assert not statement.applies_to(other_package)
 
 
-def test_an_unknown_ecosystem_still_matches_by_purl() -> None:
+def test_without_an_identity_a_statement_matches_the_exact_purl() -> None:
     statement = VexStatement("CVE-1", "not_affected", purl="pkg:generic/x@1", identity=None)
-    assert statement.identity is None
-    assert not statement.applies_to(Finding(
-        kind="vulnerability", rule="CVE-1", title="", severity=Severity.LOW, location="",
-        tool="t", package=Package("generic", "x", "1", purl="pkg:generic/x@2")))
+
+    def at(purl: str) -> Finding:
+        return Finding(kind="vulnerability", rule="CVE-1", title="", severity=Severity.LOW,
+                       location="", tool="t", package=Package("generic", "x", "1", purl=purl))
+
+    assert statement.applies_to(at("pkg:generic/x@1"))
+    assert not statement.applies_to(at("pkg:generic/x@2"))
 
 
 def test_a_plain_sbom_is_not_vex() -> None:
