@@ -70,7 +70,7 @@ def parse_hcl(text: str, *, path: str = "") -> Block:
     try:
         tree = hcl2.parses_to_tree(text)
     except UnexpectedInput as error:
-        raise InputError(f"not valid HCL: {_first_line(error)}",
+        raise InputError(f"not valid HCL: unexpected input at column {error.column}",
                          location=f"{path}:{error.line}") from error
     except LarkError as error:
         raise InputError(f"not valid HCL: {_first_line(error)}", location=path) from error
