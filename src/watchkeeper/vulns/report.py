@@ -111,7 +111,7 @@ def _result(finding: Finding, index: dict[str, int], result: ScanResult,
     }
     if finding.rule in index:
         sarif["ruleIndex"] = index[finding.rule]
-    if result.baseline:
+    if result.baseline and reason is None:
         sarif["baselineState"] = "new" if result.is_new(finding) else "unchanged"
     if reason is not None:
         sarif["suppressions"] = [{"kind": "inSource", "justification": reason or "(none)"}]

@@ -80,13 +80,15 @@ def parse_dockerfile(text: str, *, path: str) -> Dockerfile:
         index += 1
         if not raw or raw.startswith("#"):
             continue
-        parts = [raw]
-        while parts[-1].endswith(escape) and index < len(lines):
-            parts[-1] = parts[-1][:-1].rstrip()
+        continued = raw.endswith(escape)
+        parts = [raw[:-1].rstrip() if continued else raw]
+        while continued and index < len(lines):
             following = lines[index].strip()
             index += 1
-            if following and not following.startswith("#"):
-                parts.append(following)
+            if not following or following.startswith("#"):
+                continue  # comments and blank lines do not end a continued instruction
+            continued = following.endswith(escape)
+            parts.append(following[:-1].rstrip() if continued else following)
         joined = " ".join(p for p in parts if p)
         for marker in _HEREDOC.findall(joined):
             while index < len(lines) and lines[index].strip() != marker:
