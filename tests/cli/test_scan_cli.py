@@ -22,7 +22,8 @@ LOW_ONLY = 'resource "aws_ebs_volume" "v" {\n  encrypted = true\n}\n' \
 def test_findings_at_or_above_high_exit_1() -> None:
     code, out, _ = run("scan", str(REPO))
     assert code == 1
-    assert "WK-TF-021" in out and "suppressed" in out
+    assert "WK-TF-021" in out
+    assert "suppressed" in out
 
 
 def test_clean_folder_exits_0(tmp_path: Path) -> None:
@@ -45,9 +46,11 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "baseline.json"
     bad.write_text('{"not": "a list"}')
     code, _, err = run("scan", str(tmp_path), "--baseline", str(bad))
-    assert code == 2 and "list of finding keys" in err
+    assert code == 2
+    assert "list of finding keys" in err
     code, _, err = run("scan", str(tmp_path), "--baseline", str(tmp_path / "absent.json"))
-    assert code == 2 and "cannot read the baseline" in err
+    assert code == 2
+    assert "cannot read the baseline" in err
 
 
 def test_baseline_makes_only_new_findings_fail(tmp_path: Path) -> None:
@@ -55,7 +58,8 @@ def test_baseline_makes_only_new_findings_fail(tmp_path: Path) -> None:
     assert run("scan", str(REPO), "--write-baseline", str(baseline), "-o",
                str(tmp_path / "report.txt"))[0] == 1
     keys = json.loads(baseline.read_text())
-    assert len(keys) == len(EXPECTED) and keys == sorted(keys)
+    assert len(keys) == len(EXPECTED)
+    assert keys == sorted(keys)
     assert run("scan", str(REPO), "--baseline", str(baseline))[0] == 0
 
     copy = tmp_path / "repo"
@@ -94,7 +98,8 @@ def test_json_report_follows_its_schema() -> None:
 def test_output_file(tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     code, out, _ = run("scan", str(REPO), "--format", "json", "--output", str(target))
-    assert code == 1 and out == ""
+    assert code == 1
+    assert out == ""
     assert json.loads(target.read_text())["summary"]["findings"] == len(EXPECTED)
 
 
@@ -113,9 +118,11 @@ def test_sarif_structure() -> None:
     assert driver["name"] == "watchkeeper"
     rules = driver["rules"]
     ids = [rule["id"] for rule in rules]
-    assert ids == sorted(ids) and "WK-TF-001" in ids
+    assert ids == sorted(ids)
+    assert "WK-TF-001" in ids
     for rule in rules:
-        assert rule["shortDescription"]["text"] and "Fix:" in rule["help"]["text"]
+        assert rule["shortDescription"]["text"]
+        assert "Fix:" in rule["help"]["text"]
         assert 0.0 <= float(rule["properties"]["security-severity"]) <= 10.0
     results = run_["results"]
     active = [r for r in results if "suppressions" not in r]

@@ -49,8 +49,10 @@ def test_hcl_values_and_lines() -> None:
     assert (variable.type, variable.labels, variable.line) == ("variable", ("cidr",), 1)
     assert (resource.type, resource.labels, resource.line) == ("resource", ("x_thing", "a"), 3)
     assert resource.get("text") == 'plain "quoted" ${literal}'
-    assert resource.get("number") == 3 and resource.get("real") == 1.5
-    assert resource.get("flag") is True and resource.get("nothing") is None
+    assert resource.get("number") == 3
+    assert resource.get("real") == 1.5
+    assert resource.get("flag") is True
+    assert resource.get("nothing") is None
     assert resource.get("list") == ["a", 1, Expression("var.cidr")]
     assert resource.get("ref") == Expression("x_other.b.id")
     assert isinstance(resource.get("interp"), Expression)
@@ -110,7 +112,8 @@ def test_yaml_lines_of_workloads() -> None:
 def test_yaml_errors_name_the_line() -> None:
     with pytest.raises(InputError) as caught:
         load_documents("a: [1, 2\nb: 3\n", path="x.yaml")
-    assert caught.value.location is not None and caught.value.location.startswith("x.yaml:")
+    assert caught.value.location is not None
+    assert caught.value.location.startswith("x.yaml:")
 
 
 def test_suppression_comments() -> None:
@@ -126,4 +129,5 @@ c = 3 // watchkeeper:ignore=WK-TF-004: reason here
         frozenset({"WK-TF-001", "WK-TF-002"}), "shared bucket", frozenset({1}))
     assert (second.reason, second.covers) == ("", frozenset({2, 4}))
     assert third.reason == "reason here"
-    assert second.suppresses("WK-TF-003", 4) and not second.suppresses("WK-TF-001", 4)
+    assert second.suppresses("WK-TF-003", 4)
+    assert not second.suppresses("WK-TF-001", 4)

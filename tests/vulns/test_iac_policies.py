@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -137,10 +138,12 @@ resource "aws_iam_role" "r" {
   name = "r"
   inline_policy {
     name   = "all"
-    policy = "{\\"Statement\\": {\\"Effect\\": \\"Allow\\", \\"Action\\": \\"*\\", \\"Resource\\": \\"*\\"}}"
+    policy = DOCUMENT
   }
 }
 """
+    document = json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})
+    tf = tf.replace("DOCUMENT", json.dumps(document))
     assert findings(tmp_path, "main.tf", tf) == {("WK-TF-030", 11)}
 
 
@@ -243,4 +246,7 @@ def test_policy_ids_titles_and_fixes() -> None:
     assert len(registry) >= 28
     for policy in registry:
         assert policy.id.startswith(("WK-TF-", "WK-K8S-", "WK-DF-", "WK-SUP-"))
-        assert policy.title and policy.checks and policy.fix and policy.kinds
+        assert policy.title
+        assert policy.checks
+        assert policy.fix
+        assert policy.kinds

@@ -101,9 +101,9 @@ def scan(root: Path, sources: Iterable[FindingSource],
 
 def default_sources() -> list[FindingSource]:
     """The sources ``watchkeeper scan`` runs when not told otherwise."""
-    from watchkeeper.vulns.iac.scanner import IacSource
+    from watchkeeper.vulns.iac import IacSource, default_registry
 
-    return [IacSource()]
+    return [IacSource(default_registry(plugins=True))]
 
 
 def load_baseline(path: Path) -> frozenset[str]:
