@@ -43,6 +43,7 @@ def register() -> None:
     from watchkeeper.cli.hunt import hunt
     from watchkeeper.cli.playbook import playbook
     from watchkeeper.cli.rules import rules
+    from watchkeeper.cli.scan import scan
     from watchkeeper.cli.server import import_, init, serve
 
     for command in (hunt, rules, init, serve, import_, search, users, tokens, audit):
@@ -52,6 +53,7 @@ def register() -> None:
     cli.add_command(playbook)
     cli.add_command(containment)
     cli.add_command(connector)
+    cli.add_command(scan)
 
 
 def main() -> None:
