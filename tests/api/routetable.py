@@ -28,7 +28,6 @@ from watchkeeper.auth.roles import Permission
 from watchkeeper.cases.service import NewCase
 from watchkeeper.response.run_model import ContainmentRow
 from watchkeeper.vulns.model import Finding, Package, Severity
-from watchkeeper.vulns.store import FindingStore
 
 P = Permission
 PUBLIC = "public"
@@ -228,6 +227,11 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/cases/{case_id}/playbooks"): Entry(P.ACTIONS_RUN, form={"playbook": PLAYBOOK}),
     ("GET", "/api/v1/vulns/findings"): Entry(P.VULNS_READ),
     ("GET", "/api/v1/vulns/trends"): Entry(P.VULNS_READ),
+    ("POST", "/api/v1/vulns/import"): Entry(
+        P.VULNS_MANAGE, query={"source": "repo:matrix", "format": "pip-audit"},
+        body=b'{"dependencies": []}'),
+    ("PUT", "/api/v1/vulns/feeds/{name}"): Entry(
+        P.VULNS_MANAGE, body=b"cve,epss,percentile\nCVE-2018-18074,0.01,0.5\n"),
     ("POST", "/api/v1/vulns/findings/{key}/decisions"): Entry(
         P.VULNS_MANAGE, json={"kind": "suppress", "reason": "matrix"}),
     ("POST", "/api/v1/vulns/decisions/{decision_id}/revoke"): Entry(P.VULNS_MANAGE),
@@ -312,6 +316,8 @@ class World:
                 return str(services.assets.put("system", f"host-{role}-{web}")["id"])
             case "name" if "/connectors/" in self.current:
                 return self.connector(role, web)
+            case "name" if "/vulns/feeds/" in self.current:
+                return "epss"
             case "name":
                 return PLAYBOOK
             case "run_id":
@@ -322,7 +328,7 @@ class World:
             case "key":
                 return self.finding_key()
             case "decision_id":
-                made = FindingStore(services.db, services.audit).decide(
+                made = services.vulns.store.decide(
                     "system", self.finding_key(), "suppress", "to revoke")
                 return str(made["id"])
             case "containment_id":
@@ -362,7 +368,7 @@ class World:
         finding = Finding("vulnerability", "CVE-2018-18074", "matrix", Severity.HIGH,
                           "matrix/requirements.txt", "watchkeeper",
                           package=Package("PyPI", "requests", "2.19.0"))
-        FindingStore(self.api.services.db, self.api.services.audit).ingest(
+        self.api.services.vulns.store.ingest(
             "system", [finding], "repo:matrix")
         return finding.key
 

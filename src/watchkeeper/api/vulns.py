@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.api.deps import Offset, RowId, ServicesDep, allow
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
+from watchkeeper.errors import PayloadTooLarge
 from watchkeeper.search.values import as_utc
 from watchkeeper.vulns.model import Severity
 from watchkeeper.vulns.store import FindingStore
@@ -30,7 +32,44 @@ class DecisionIn(BaseModel):
 
 
 def findings_of(services: Any) -> FindingStore:
-    return FindingStore(services.db, services.audit)
+    store: FindingStore = services.vulns.store
+    return store
+
+
+MAX_REPORT_BYTES = 256 << 20
+
+
+@router.post("/import")
+async def import_report(request: Request, services: ServicesDep, who: Manager,
+                        source: Annotated[str, Query(min_length=1, max_length=500)],
+                        format: Annotated[str | None, Query(max_length=50)] = None,
+                        asset: Annotated[str | None, Query(max_length=255)] = None,
+                        complete: bool = True) -> dict[str, Any]:
+    """A scanner's report (Trivy, Grype, OSV-Scanner, pip-audit, SARIF, CycloneDX VEX,
+    OpenVAS, nmap; detected when ``format`` is not given) for one ``source``: findings are
+    merged across tools and kept by key, prioritized with ``asset``'s criticality and
+    exposure; what is urgent on an exposed critical asset opens a case."""
+    body = await request.body()
+    if len(body) > MAX_REPORT_BYTES:
+        raise PayloadTooLarge(f"a report is {MAX_REPORT_BYTES} bytes at most")
+    done = await run_in_threadpool(
+        lambda: services.vulns.import_report(who.actor, body, source=source, format=format,
+                                             asset=asset, complete=complete))
+    ingest = done.ingest
+    return {"source": source, "new": ingest.new, "updated": ingest.updated,
+            "reopened": ingest.reopened, "fixed": ingest.fixed,
+            "skipped": [{"where": w, "reason": r} for w, r in done.skipped],
+            "vex_applied": done.vex_applied, "hosts_seen": done.assets_seen,
+            "escalated": done.escalated}
+
+
+@router.put("/feeds/{name}")
+async def put_feed(name: Annotated[str, Path(pattern="^(epss|kev)$")], request: Request,
+                   services: ServicesDep, who: Manager) -> dict[str, Any]:
+    """A new copy of FIRST's EPSS CSV (``epss``) or CISA's KEV catalog (``kev``), checked
+    before it replaces the old one."""
+    body = await request.body()
+    return await run_in_threadpool(services.vulns.put_feed, name, body)
 
 
 @router.get("/findings")

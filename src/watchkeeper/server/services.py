@@ -10,7 +10,7 @@ import fcntl
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from watchkeeper.alerts.service import AlertService
 from watchkeeper.assets.service import AssetService
@@ -38,6 +38,7 @@ from watchkeeper.rules.service import RuleService
 from watchkeeper.server.stores import open_events, open_state_db
 from watchkeeper.state.db import StateDB
 from watchkeeper.store.base import EventStore
+from watchkeeper.vulns.service import StartPlaybook, VulnService
 
 LOCK_NAME = "server.lock"
 
@@ -98,6 +99,7 @@ class Services:
     metrics: Metrics
     pipeline: Pipeline
     response: Response
+    vulns: VulnService
     lock: DataDirLock
     http_counts: ReceiverCounters = field(default_factory=ReceiverCounters)
     receiver_counts: dict[str, ReceiverCounters] = field(default_factory=dict)
@@ -162,6 +164,8 @@ class Services:
             metrics=metrics,
             pipeline=pipeline,
             response=response,
+            vulns=VulnService(db, audit, assets, cases, settings.data_dir / "vulns",
+                              _patch_starter(response)),
             lock=lock,
         )
         services.receiver_counts["http"] = services.http_counts
@@ -183,3 +187,16 @@ class Services:
         self.store.close()
         self.db.close()
         self.lock.release()
+
+
+def _patch_starter(response: Response) -> StartPlaybook:
+    """Start a playbook on a case when its triggers are on (enabled, or a built-in named in
+    ``enable_builtin``); the workers walk it."""
+
+    def start(actor: str, name: str, inputs: dict[str, Any], case_id: int) -> Any:
+        loaded = response.library().playbooks.get(name)
+        if loaded is None or not response.active(loaded):
+            return None
+        return response.start_manual(actor, name, inputs, case_id=case_id, walk=False)
+
+    return start

@@ -11,7 +11,7 @@ second tool never lose them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,9 @@ class IngestReport:
     updated: int = 0
     reopened: int = 0
     fixed: int = 0
+    urgent: list[str] = field(default_factory=list)
+    """Keys of open findings with no case yet that are exploited (KEV) or to act on
+    (SSVC), on an internet-facing critical asset: each wants a case now."""
 
 
 class FindingStore:
@@ -49,7 +52,7 @@ class FindingStore:
         self.clock = clock
 
     def ingest(self, actor: str, findings: Iterable[Finding], source: str, *,
-               complete: bool = True,
+               complete: bool = True, asset: str | None = None,
                context: Callable[[Finding], Context] | None = None) -> IngestReport:
         """Add or update what ``source`` reports; with ``complete`` (a whole scan of the
         source), what it reported before and no longer does is fixed."""
@@ -74,8 +77,12 @@ class FindingStore:
                 else:
                     report.updated += 1
                 _fill(row, finding, source, now)
+                if asset is not None:
+                    row.asset = asset.strip().lower()
                 _prioritize(row, context(finding) if context else Context(
                     cvss_score=finding.cvss_score, cvss_vector=finding.cvss_vector))
+                if _urgent(row):
+                    report.urgent.append(key)
             if complete:
                 report.fixed = self._fix_missing(session, source, set(merged), now)
             self.audit.append(session, actor, "vuln.ingest", "vuln_source", source, None,
@@ -96,6 +103,22 @@ class FindingStore:
                 row.status, row.fixed_at = "fixed", now
                 fixed += 1
         return fixed
+
+    def link_case(self, key: str, case_id: int) -> None:
+        with self.db.session() as session:
+            row = session.execute(select(FindingRow).where(FindingRow.key == key)
+                                  ).scalar_one_or_none()
+            if row is None:
+                raise NotFoundError(f"no finding with key {key}")
+            row.case_id = case_id
+
+    def get(self, key: str) -> dict[str, Any]:
+        with self.db.read() as session:
+            row = session.execute(select(FindingRow).where(FindingRow.key == key)
+                                  ).scalar_one_or_none()
+            if row is None:
+                raise NotFoundError(f"no finding with key {key}")
+            return finding_dict(row)
 
     def decide(self, actor: str, key: str, kind: str, reason: str, *,
                expires_at: datetime | None = None,
@@ -210,6 +233,14 @@ def _fill(row: FindingRow, finding: Finding, source: str, now: datetime) -> None
     row.last_seen = now
 
 
+def _urgent(row: FindingRow) -> bool:
+    inputs = row.priority_inputs
+    return (row.status == "open" and row.case_id is None
+            and (bool(inputs.get("kev")) or row.decision == "Act")
+            and inputs.get("exposure") == "internet"
+            and inputs.get("asset_criticality") == "critical")
+
+
 def _prioritize(row: FindingRow, context: Context) -> None:
     priority = prioritize(context)
     row.risk, row.decision = priority.risk, priority.decision
@@ -236,7 +267,7 @@ def finding_dict(row: FindingRow) -> dict[str, Any]:
             "ssvc": row.decision, "priority_inputs": dict(row.priority_inputs),
             "due_at": row.due_at, "first_seen": row.first_seen, "last_seen": row.last_seen,
             "fixed_at": row.fixed_at, "cvss_score": row.cvss_score,
-            "cvss_vector": row.cvss_vector}
+            "cvss_vector": row.cvss_vector, "asset": row.asset, "case_id": row.case_id}
 
 
 def decision_dict(row: FindingDecisionRow) -> dict[str, Any]:

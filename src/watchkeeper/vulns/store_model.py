@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from watchkeeper.state.base import Base, utcnow
@@ -51,6 +51,8 @@ class FindingRow(Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     fixed_at: Mapped[datetime | None]
     description: Mapped[str] = mapped_column(Text, default="")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    """The case opened for it when it was urgent on an exposed critical asset."""
 
 
 class FindingDecisionRow(Base):

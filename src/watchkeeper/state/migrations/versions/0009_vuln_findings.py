@@ -72,6 +72,9 @@ def upgrade() -> None:
         sa.Column("last_seen", UtcDateTime(timezone=True), nullable=False),
         sa.Column("fixed_at", UtcDateTime(timezone=True), nullable=True),
         sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"],
+                                name=op.f("fk_vuln_findings_case_id_cases"), ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vuln_findings")),
         sa.UniqueConstraint("key", name=op.f("uq_vuln_findings_key")),
     )
