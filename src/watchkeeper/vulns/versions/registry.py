@@ -21,7 +21,7 @@ from watchkeeper.vulns.versions.semver import SemVer
 BUILTIN: Mapping[str, Comparator] = MappingProxyType(
     {
         "PyPI": Pep440(),
-        "Go": SemVer("Go", prefix="v"),
+        "Go": SemVer("Go", optional_prefix="v"),
         "npm": SemVer("npm", optional_prefix="v="),
         "crates.io": SemVer("crates.io"),
         "Hex": SemVer("Hex"),

@@ -1,7 +1,8 @@
 """SemVer 2.0: ``MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]``, build metadata ignored.
 
-Go module versions carry a ``v`` prefix (required) and ``+incompatible`` (build
-metadata, so ignored); npm accepts a leading ``v`` or ``=`` as node-semver does;
+Go module versions carry a ``v`` prefix (OSV's SEMVER events leave it out, so it is
+optional) and ``+incompatible`` (build metadata, so ignored); npm accepts a leading
+``v`` or ``=`` as node-semver does;
 crates.io, Hex and Pub take the strict form.
 """
 
