@@ -17,8 +17,9 @@ _REVISION = re.compile(r"[0-9A-Za-z.+~]+")
 _RUN = re.compile(r"(\D*)(\d*)")
 
 Part = tuple[tuple[int, ...], int]
-# Each run pair ends with a terminator (the end of a string orders as 0) so that tuple
-# order equals dpkg's comparison, where a shorter string is padded with nothing.
+# Every run after the first starts with a non-digit, so the terminator (an empty run, 0)
+# differs from it at its first character: with the first run always present, tuple order
+# equals dpkg's comparison, where the shorter string goes on with nothing.
 _END_PART: Part = ((0,), 0)
 
 
@@ -36,8 +37,8 @@ def _runs(text: str) -> tuple[Part, ...]:
         if not letters and not digits:
             continue
         parts.append(((*(_order(c) for c in letters), 0), int(digits or 0)))
-    if parts == [_END_PART]:
-        parts = []
+    if not parts:
+        parts.append(_END_PART)
     parts.append(_END_PART)
     return tuple(parts)
 

@@ -1,7 +1,8 @@
 """Maven: the ordering of ``ComparableVersion``.
 
 A version splits at ``.``, at ``-`` (which opens a nested list) and where digits and
-letters meet (which also opens one). Numbers compare numerically; qualifiers in the
+letters meet (which also opens one); a run of letters goes into a list of its own unless
+it starts one (Maven 3.8's reading). Numbers compare numerically; qualifiers in the
 order ``alpha < beta < milestone < rc = cr < snapshot < "" = ga = final = release < sp``,
 unknown qualifiers after those, alphabetically; ``a1``, ``b1``, ``m1`` mean alpha, beta,
 milestone. Trailing "null" items (0, the release qualifiers) are dropped, so
@@ -70,6 +71,8 @@ def _parse(version: str) -> list[Item]:
                 current = open_list()
         elif char.isdigit():
             if not digits and index > start:
+                if current:
+                    current = open_list()
                 current.append(token(index, followed_by_digit=True))
                 start = index
                 current = open_list()
@@ -84,6 +87,8 @@ def _parse(version: str) -> list[Item]:
             continue
         digits = False
     if len(text) > start:
+        if not digits and current:
+            current = open_list()
         current.append(token(len(text)))
     for items in reversed(stack):
         _normalize(items)
@@ -104,7 +109,7 @@ def _compare(left: Item | None, right: Item | None) -> int:
             return (a > b) - (a < b)
         return -1
     if right is None:
-        return _compare(left[0], None) if left else 0
+        return next((r for r in (_compare(item, None) for item in left) if r), 0)
     if isinstance(right, int):
         return -1
     if isinstance(right, str):
