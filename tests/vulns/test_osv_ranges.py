@@ -96,6 +96,8 @@ CASES: list[tuple[str, list[dict[str, Any]], list[str] | None, str, bool]] = [
         True,
     ),
     ("PyPI", [], ["1.0"], "1.1", False),
+    ("Maven", [], ["1.0"], "1-ga", True),
+    ("Debian", [], ["1.0-0"], "0:1.0", True),
     # the versions list counts even outside the ranges
     ("PyPI", _events(("introduced", "2.0")), ["1.5"], "1.5", True),
     # ecosystems with releases use their rules

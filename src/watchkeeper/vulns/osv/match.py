@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from watchkeeper.vulns.model import Finding, Package
 from watchkeeper.vulns.osv.model import Affected, Record
 from watchkeeper.vulns.osv.names import ecosystems_meet, normalize_name
-from watchkeeper.vulns.osv.ranges import CompiledAffected, compile_affected
+from watchkeeper.vulns.osv.ranges import CompiledAffected, KeyCache, compile_affected
 from watchkeeper.vulns.osv.severity import Rating, rate
 from watchkeeper.vulns.versions import InvalidVersion
 
@@ -36,6 +36,7 @@ def match_records(
     """Match ``packages`` against the records ``ids_of(ecosystem, name)`` names,
     read with ``record_of(id)``."""
     prepared: dict[str, _Prepared | None] = {}
+    keys: KeyCache = {}
     ids_cache: dict[tuple[str, str], list[str]] = {}
     findings: list[Finding] = []
     for package in packages:
@@ -45,7 +46,7 @@ def match_records(
         name = normalize_name(package.ecosystem, package.name)
         for record_id in ids_cache[lookup]:
             if record_id not in prepared:
-                prepared[record_id] = _prepare(record_of(record_id))
+                prepared[record_id] = _prepare(record_of(record_id), keys)
             ready = prepared[record_id]
             if ready is None:
                 continue
@@ -61,11 +62,13 @@ def match_records(
     return findings
 
 
-def _prepare(record: Record | None) -> _Prepared | None:
+def _prepare(record: Record | None, keys: KeyCache) -> _Prepared | None:
     if record is None or record.withdrawn:
         return None
     entries = tuple(
-        (entry, compile_affected(entry)) for entry in record.affected if entry.package is not None
+        (entry, compile_affected(entry, keys))
+        for entry in record.affected
+        if entry.package is not None
     )
     return _Prepared(record, rate(record), entries)
 

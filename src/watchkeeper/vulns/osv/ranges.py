@@ -64,6 +64,9 @@ class CompiledAffected:
     versions: frozenset[str]
     ranges: tuple[_Range, ...]
     ecosystem: Comparator | None
+    listed: frozenset[Key] | tuple[Key, ...] = ()
+    """The keys of ``versions`` that the ecosystem's rules can read (a set when the
+    keys hash, as tuples and PEP 440 versions do)."""
 
     def includes(self, version: str) -> bool:
         """Whether ``version`` is affected; :class:`InvalidVersion` if the ecosystem's
@@ -78,7 +81,10 @@ class CompiledAffected:
                 if not self.ranges:
                     return False
                 raise
-            if any(_equal_key(self.ecosystem, listed, own) for listed in self.versions):
+            if isinstance(self.listed, frozenset):
+                if own in self.listed:
+                    return True
+            elif any(not (own < key or key < own) for key in self.listed):
                 return True
         for range_ in self.ranges:
             rules = range_.comparator
@@ -89,15 +95,22 @@ class CompiledAffected:
         return False
 
 
-def _equal_key(rules: Comparator, version: str, key: Key) -> bool:
-    try:
-        other = rules.key(version)
-    except InvalidVersion:
-        return False
-    return not (other < key or key < other)
+KeyCache = dict[tuple[int, str], Key]
+"""Keys already computed, by (id of the comparator, version): one matching run parses
+each distinct version string once, however many records name it."""
 
 
-def compile_affected(entry: Affected) -> CompiledAffected:
+def _key(rules: Comparator, version: str, cache: KeyCache | None) -> Key:
+    if cache is None:
+        return rules.key(version)
+    slot = (id(rules), version)
+    found = cache.get(slot)
+    if found is None:
+        found = cache[slot] = rules.key(version)
+    return found
+
+
+def compile_affected(entry: Affected, cache: KeyCache | None = None) -> CompiledAffected:
     """Parse the event versions of ``entry`` with the right rules."""
     ecosystem: Comparator | None = None
     if entry.package is not None:
@@ -110,13 +123,24 @@ def compile_affected(entry: Affected) -> CompiledAffected:
         rules = SEMVER if range_.type == "SEMVER" else ecosystem
         if range_.type == "GIT" or rules is None:
             continue
-        compiled = _compile_range(range_, rules)
+        compiled = _compile_range(range_, rules, cache)
         if compiled is not None:
             ranges.append(compiled)
-    return CompiledAffected(frozenset(entry.versions), tuple(ranges), ecosystem)
+    listed: list[Key] = []
+    if ecosystem is not None:
+        for version in entry.versions:
+            try:
+                listed.append(_key(ecosystem, version, cache))
+            except InvalidVersion:
+                continue
+    try:
+        keys: frozenset[Key] | tuple[Key, ...] = frozenset(listed)
+    except TypeError:
+        keys = tuple(listed)
+    return CompiledAffected(frozenset(entry.versions), tuple(ranges), ecosystem, keys)
 
 
-def _compile_range(range_: Range, rules: Comparator) -> _Range | None:
+def _compile_range(range_: Range, rules: Comparator, cache: KeyCache | None) -> _Range | None:
     events: list[tuple[str, Key | None]] = []
     limits: list[Key] = []
     try:
@@ -125,9 +149,9 @@ def _compile_range(range_: Range, rules: Comparator) -> _Range | None:
                 events.append((event.kind, None))
             elif event.kind == "limit":
                 if event.version != "*":
-                    limits.append(rules.key(event.version))
+                    limits.append(_key(rules, event.version, cache))
             else:
-                events.append((event.kind, rules.key(event.version)))
+                events.append((event.kind, _key(rules, event.version, cache)))
     except InvalidVersion:
         return None
     events.sort(key=_SortKey.of)

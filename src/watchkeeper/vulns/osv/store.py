@@ -195,9 +195,19 @@ class OsvStore:
     def __len__(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM records").fetchone()[0])
 
-    def record(self, record_id: str) -> Record | None:
+    def raw(self, record_id: str) -> bytes | None:
+        """The record as stored (JSON), unparsed."""
         row = self._db.execute("SELECT data FROM records WHERE id = ?", (record_id,)).fetchone()
-        return None if row is None else parse_record(orjson.loads(row[0]), source=record_id)
+        return None if row is None else bytes(row[0])
+
+    def record(self, record_id: str) -> Record | None:
+        data = self.raw(record_id)
+        return None if data is None else parse_record(orjson.loads(data), source=record_id)
+
+    def packages(self) -> list[tuple[str, str]]:
+        """Every (ecosystem, normalized name) some record names."""
+        rows = self._db.execute("SELECT DISTINCT ecosystem, name FROM packages ORDER BY 1, 2")
+        return [(str(ecosystem), str(name)) for ecosystem, name in rows]
 
     def ids(self, ecosystem: str, name: str) -> list[str]:
         """Ids of the records that name this package (any release of the ecosystem)."""
