@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,14 @@ DATA = Path(__file__).parent.parent / "data" / "osv"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> OsvStore:
+def store(tmp_path: Path) -> Iterator[OsvStore]:
     archive = tmp_path / "all.zip"
     with zipfile.ZipFile(archive, "w") as out:
         for record in sorted((DATA / "records").glob("*.json")):
             out.write(record, record.name)
     with OsvStore(tmp_path / "osv.sqlite") as opened:
         assert opened.import_zip(archive).imported == 9
-        yield opened  # type: ignore[misc]
+        yield opened
 
 
 def _packages() -> list[Package]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,9 +24,9 @@ def _zip(path: Path, extra: dict[str, bytes] | None = None) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> OsvStore:
+def store(tmp_path: Path) -> Iterator[OsvStore]:
     with OsvStore(tmp_path / "osv.sqlite") as opened:
-        yield opened  # type: ignore[misc]
+        yield opened
 
 
 def test_import_zip_counts_and_reports_broken_members(store: OsvStore, tmp_path: Path) -> None:
