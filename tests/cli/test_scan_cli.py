@@ -164,3 +164,30 @@ def test_sarif_validates_against_the_official_schema() -> None:
                     "(sarif-schema-2.1.0.json from oasis-tcs/sarif-spec) to run this test")
     schema = json.loads(Path(location).read_text(encoding="utf-8"))
     jsonschema.validate(sarif_report(), schema, cls=jsonschema.Draft4Validator)
+
+
+def test_dependencies_are_matched_against_an_osv_database(tmp_path: Path) -> None:
+    records = Path(__file__).resolve().parents[1] / "data" / "osv" / "records"
+    database = tmp_path / "osv.sqlite"
+    code, _, err = run("vulns", "osv-import", str(records), "--db", str(database))
+    assert code == 0, err
+    assert "imported" in err
+    tree = tmp_path / "service"
+    tree.mkdir()
+    (tree / "requirements.txt").write_text("AccessControl==5.1\nrequests>=2\n")
+    code, out, err = run("scan", str(tree), "--format", "json", "--osv-db", str(database),
+                         "--fail-on", "medium")
+    assert code == 1, err
+    report = json.loads(out)
+    found = {(f["rule"], f["location"]) for f in report["findings"]}
+    assert ("PYSEC-2021-335", "requirements.txt") in found
+    assert any("requests" in p["message"] or "requirements.txt" in p["location"]
+               for p in report["problems"])
+    baseline = tmp_path / "baseline.json"
+    run("scan", str(tree), "--osv-db", str(database), "--write-baseline", str(baseline))
+    code, _, _ = run("scan", str(tree), "--osv-db", str(database), "--baseline", str(baseline),
+                     "--fail-on", "low")
+    assert code == 0
+    (tree / "requirements.txt").write_text("AccessControl==5.2\n")
+    code, out, _ = run("scan", str(tree), "--format", "json", "--osv-db", str(database))
+    assert "PYSEC-2021-335" not in {f["rule"] for f in json.loads(out)["findings"]}

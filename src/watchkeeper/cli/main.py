@@ -45,6 +45,7 @@ def register() -> None:
     from watchkeeper.cli.rules import rules
     from watchkeeper.cli.scan import scan
     from watchkeeper.cli.server import import_, init, serve
+    from watchkeeper.cli.vulns import vulns
 
     for command in (hunt, rules, init, serve, import_, search, users, tokens, audit):
         cli.add_command(command)
@@ -54,6 +55,7 @@ def register() -> None:
     cli.add_command(containment)
     cli.add_command(connector)
     cli.add_command(scan)
+    cli.add_command(vulns)
 
 
 def main() -> None:

@@ -37,11 +37,16 @@ SEVERITY_STYLE = {
               help="JSON list of finding keys already known: only other findings fail.")
 @click.option("--write-baseline", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the keys of every current finding to this file.")
+@click.option("--osv-db", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="WATCHKEEPER_OSV_DB",
+              help="The OSV database to match dependencies against "
+                   "(`watchkeeper vulns osv-import` builds it).")
 def scan(path: Path, out_format: str, output: Path | None, fail_on: str,
-         baseline: Path | None, write_baseline: Path | None) -> None:
-    """Scan PATH (a folder or a file) for infrastructure-as-code misconfigurations."""
+         baseline: Path | None, write_baseline: Path | None, osv_db: Path | None) -> None:
+    """Scan PATH (a folder or a file): vulnerable dependencies in lockfiles, SBOMs, package
+    databases and images, and infrastructure-as-code misconfigurations."""
     known = load_baseline(baseline) if baseline is not None else frozenset()
-    result = run_scan(path, default_sources(), known)
+    result = run_scan(path, default_sources(osv_db), known)
     if out_format == "table":
         _table(result, output)
     else:
@@ -54,6 +59,9 @@ def scan(path: Path, out_format: str, output: Path | None, fail_on: str,
     if write_baseline is not None:
         write_baseline.write_text(baseline_text(result.findings), encoding="utf-8")
     err = Console(stderr=True)
+    if osv_db is None:
+        err.print("dependencies not checked: no OSV database (--osv-db; "
+                  "`watchkeeper vulns osv-import` builds one)", highlight=False)
     for problem in result.problems:
         err.print(f"[yellow]skipped[/yellow] {problem.location}: {problem.message}",
                   highlight=False, markup=True)

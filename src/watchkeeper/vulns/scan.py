@@ -99,11 +99,16 @@ def scan(root: Path, sources: Iterable[FindingSource],
                       frozenset(baseline))
 
 
-def default_sources() -> list[FindingSource]:
-    """The sources ``watchkeeper scan`` runs when not told otherwise."""
+def default_sources(osv_database: Path | None = None) -> list[FindingSource]:
+    """The sources ``watchkeeper scan`` runs: infrastructure-as-code policies and, given
+    an OSV database, the dependencies matched against it."""
+    from watchkeeper.vulns.dependencies import DependencySource
     from watchkeeper.vulns.iac import IacSource, default_registry
 
-    return [IacSource(default_registry(plugins=True))]
+    sources: list[FindingSource] = [IacSource(default_registry(plugins=True))]
+    if osv_database is not None:
+        sources.append(DependencySource(osv_database))
+    return sources
 
 
 def load_baseline(path: Path) -> frozenset[str]:
