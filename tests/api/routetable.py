@@ -123,6 +123,7 @@ TABLE: dict[tuple[str, str], Entry] = {
     # assets
     ("GET", "/api/v1/assets"): Entry(P.EVENTS_READ),
     ("PUT", "/api/v1/assets"): Entry(P.ASSETS_MANAGE, json={"name": "matrix-host"}),
+    ("GET", "/api/v1/assets/proposed"): Entry(P.EVENTS_READ),
     ("POST", "/api/v1/assets/import"): Entry(P.ASSETS_MANAGE,
                                              body=b"name,criticality\nmatrix-csv,high\n"),
     ("DELETE", "/api/v1/assets/{asset_id}"): Entry(P.ASSETS_MANAGE),

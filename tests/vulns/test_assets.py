@@ -3,7 +3,18 @@ and a CSV import that reports each bad row and imports the others."""
 
 from __future__ import annotations
 
-from tests.serverfixtures import Api
+import json
+from datetime import UTC, datetime
+
+from tests.serverfixtures import ROOT, Api
+
+
+def recent_events() -> bytes:
+    """Logons on two hosts, three on one and one on the other, timestamped now."""
+    now = datetime.now(UTC).isoformat()
+    hosts = ["ws-07.corp.example"] * 3 + ["db-2.corp.example"]
+    return b"".join(json.dumps({"@timestamp": now, "EventID": 4624, "Channel": "Security",
+                                "Computer": host}).encode() + b"\n" for host in hosts)
 
 CSV = b"""name,ip,kind,criticality,owner,team,exposure,environment,tags
 web-1,203.0.113.10,host,critical,ann,web,internet,prod,"pci,dmz"
@@ -50,3 +61,37 @@ def test_a_csv_import_reports_bad_rows_and_imports_the_rest(api: Api) -> None:
     refused = api.client.post("/api/v1/assets/import", content=CSV,
                               headers=api.bearer("analyst"))
     assert refused.status_code == 403
+
+
+def test_hosts_seen_in_events_are_proposed_until_listed(api: Api) -> None:
+    api.ingest(recent_events(), "winlog-json")
+    proposed = api.client.get("/api/v1/assets/proposed",
+                              headers=api.bearer("viewer")).json()
+    assert [(p["name"], p["events"]) for p in proposed] == [("ws-07.corp.example", 3),
+                                                            ("db-2.corp.example", 1)]
+    first = proposed[0]
+    api.client.put("/api/v1/assets", json={"name": "ws-07"},
+                   headers=api.bearer("admin"))
+    again = api.client.get("/api/v1/assets/proposed", headers=api.bearer("viewer")).json()
+    assert first["name"] not in [p["name"] for p in again]
+    assert len(again) == len(proposed) - 1
+
+
+def test_an_nmap_report_adds_the_hosts_the_inventory_lacks(api: Api) -> None:
+    report = (ROOT / "tests" / "data" / "scans" / "nmap" / "dmz.xml").read_bytes()
+    done = api.client.post("/api/v1/vulns/import", content=report, headers=api.bearer("admin"),
+                           params={"source": "net:dmz", "format": "nmap"}).json()
+    assert done["hosts_seen"]
+    names = {a["name"]: a for a in api.client.get(
+        "/api/v1/assets", headers=api.bearer("viewer")).json()}
+    for host in done["hosts_seen"]:
+        assert names[host]["tags"] == "discovered by nmap"
+    again = api.client.post("/api/v1/vulns/import", content=report,
+                            headers=api.bearer("admin"),
+                            params={"source": "net:dmz", "format": "nmap"}).json()
+    assert again["hosts_seen"] == done["hosts_seen"]
+    assert len(api.client.get("/api/v1/assets", headers=api.bearer("viewer")).json()) == \
+        len(names)
+    trends = api.client.get("/api/v1/vulns/trends", headers=api.bearer("viewer")).json()
+    assert sum(t["open"] for t in trends["by_team"].values()) == sum(
+        trends["open_by_severity"].values())

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.api.deps import RowId, ServicesDep, allow
-from watchkeeper.assets.importing import import_csv
+from watchkeeper.assets.importing import import_csv, proposed_hosts
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
 
@@ -33,6 +33,14 @@ class Asset(BaseModel):
 @router.get("")
 def list_assets(services: ServicesDep, _: Reader) -> list[dict[str, Any]]:
     return services.assets.list()
+
+
+@router.get("/proposed")
+def proposed_assets(services: ServicesDep, _: Reader,
+                    days: Annotated[int, Query(ge=1, le=366)] = 7) -> list[dict[str, Any]]:
+    """Hosts seen in the events of the last ``days`` that the inventory does not list yet,
+    most events first: the inventory's missing entries."""
+    return proposed_hosts(services.store, services.assets, days)
 
 
 @router.put("")

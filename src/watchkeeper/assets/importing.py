@@ -1,15 +1,17 @@
-"""Filling the asset inventory from a CSV file: one asset a row, every bad row reported
-with its line and reason, the good ones imported."""
+"""Filling the asset inventory: from a CSV file (one asset a row, every bad row reported
+with its line and reason, the good ones imported), and from the hosts the events show."""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchkeeper.assets.service import AssetService
 from watchkeeper.errors import InputError, WatchkeeperError
+from watchkeeper.store.base import EventStore
 
 COLUMNS = ("name", "ip", "kind", "criticality", "owner", "team", "exposure", "environment",
            "tags")
@@ -57,3 +59,30 @@ def import_csv(assets: AssetService, actor: str, data: bytes) -> AssetImport:
             continue
         done.imported += 1
     return done
+
+
+MAX_PROPOSED = 500
+
+
+def proposed_hosts(store: EventStore, assets: AssetService, days: int) -> list[dict[str, Any]]:
+    """Host names in the stored events of the last ``days`` that no asset has (by name or
+    by its short name), with how many events each has and when it was last seen."""
+    if "host.name" not in store.columns():
+        return []
+    since = datetime.now(UTC) - timedelta(days=days)
+    frame = store.query(
+        'SELECT lower("host.name") AS name, count(*) AS events, max("@timestamp") AS last_seen '
+        'FROM events WHERE "host.name" IS NOT NULL AND "@timestamp" >= ? '
+        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?", [since, MAX_PROPOSED * 4])
+    known = set()
+    for asset in assets.list():
+        known.add(asset["name"])
+        known.add(asset["name"].split(".")[0])
+    found = []
+    for row in frame.to_dicts():
+        name = str(row["name"])
+        if name in known or name.split(".")[0] in known:
+            continue
+        found.append({"name": name, "events": int(row["events"]),
+                      "last_seen": row["last_seen"]})
+    return found[:MAX_PROPOSED]

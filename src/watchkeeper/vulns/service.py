@@ -112,7 +112,7 @@ class VulnService:
         ingest = self.store.ingest(actor, findings, source, complete=complete, asset=asset,
                                    context=self.context_for(asset))
         outcome = ImportOutcome(ingest, list(result.skipped),
-                                assets_seen=sorted({a.address for a in result.assets}))
+                                assets_seen=self._add_hosts(actor, result.assets))
         for statement in result.vex:
             for finding in findings:
                 if statement.applies_to(finding):
@@ -122,6 +122,22 @@ class VulnService:
                     outcome.vex_applied += 1
         outcome.escalated = self.escalate(actor, ingest.urgent)
         return outcome
+
+    def _add_hosts(self, actor: str, hosts: list[Any]) -> list[str]:
+        """Hosts a network scan found that the inventory lacks, added (criticality medium,
+        exposure unknown) for a person to complete; the names of all hosts seen."""
+        known = {(a["name"], a["ip"]) for a in self.assets.list()}
+        names, ips = {n for n, _ in known}, {ip for _, ip in known if ip}
+        seen = []
+        for host in hosts:
+            name = (host.hostnames[0] if host.hostnames else host.address).lower()
+            seen.append(name)
+            if name in names or host.address in ips:
+                continue
+            self.assets.put(actor, name, "medium", host.address, None,
+                            "discovered by nmap", kind="host")
+            names.add(name)
+        return sorted(set(seen))
 
     def escalate(self, actor: str, keys: list[str]) -> list[dict[str, Any]]:
         """A case for each urgent finding (once per key), and the patch playbook started on

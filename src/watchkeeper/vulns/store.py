@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from watchkeeper.assets.model import AssetRow
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.errors import NotFoundError, UsageError
 from watchkeeper.state.db import StateDB
@@ -203,8 +204,16 @@ class FindingStore:
                 FindingRow.status == "open", FindingRow.due_at < now)).scalar_one()
             fixed = session.execute(select(func.count()).where(
                 FindingRow.status == "fixed")).scalar_one()
+            teams = session.execute(
+                select(AssetRow.team, func.count(),
+                       func.sum(case((FindingRow.due_at < now, 1), else_=0)))
+                .select_from(FindingRow)
+                .join(AssetRow, AssetRow.name == FindingRow.asset, isouter=True)
+                .where(FindingRow.status == "open").group_by(AssetRow.team)).all()
         return {"open_by_severity": by_severity, "open_by_decision": by_decision,
-                "overdue": int(overdue), "fixed": int(fixed)}
+                "overdue": int(overdue), "fixed": int(fixed),
+                "by_team": {team or "(no team)": {"open": int(n), "overdue": int(late or 0)}
+                            for team, n, late in teams}}
 
 
 def _by_key(findings: Iterable[Finding]) -> dict[str, Finding]:
