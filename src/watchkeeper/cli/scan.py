@@ -1,4 +1,5 @@
-"""``watchkeeper scan``: misconfigurations (and, later, vulnerable dependencies) in a folder.
+"""``watchkeeper scan``: vulnerable dependencies and misconfigurations in a folder, and
+optionally on to a server.
 
 Exit status: 0 nothing new at or above ``--fail-on``, 1 something is, 2 a usage error
 (a missing path, an unreadable baseline).
@@ -7,12 +8,14 @@ Exit status: 0 nothing new at or above ``--fail-on``, 1 something is, 2 a usage 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from watchkeeper.cli.main import EXIT_FOUND
+from watchkeeper.errors import UsageError
 from watchkeeper.vulns.model import Severity
 from watchkeeper.vulns.report import dumps, to_json, to_sarif
 from watchkeeper.vulns.scan import ScanResult, baseline_text, default_sources, load_baseline
@@ -41,8 +44,19 @@ SEVERITY_STYLE = {
               envvar="WATCHKEEPER_OSV_DB",
               help="The OSV database to match dependencies against "
                    "(`watchkeeper vulns osv-import` builds it).")
+@click.option("--push", "push_url", metavar="URL",
+              help="Also send the findings to a Watchkeeper server at URL "
+                   "(token from WATCHKEEPER_TOKEN; needs vulns:manage).")
+@click.option("--source", "push_source", help="With --push: what was scanned, e.g. "
+              "repo:shop (default: the folder's name).")
+@click.option("--asset", "push_asset", help="With --push: the asset it runs on, for priority.")
+@click.option("--push-token", envvar="WATCHKEEPER_TOKEN", show_envvar=True,
+              help="With --push: an API token; give it through the variable, not the "
+                   "command line (which shell histories keep).")
 def scan(path: Path, out_format: str, output: Path | None, fail_on: str,
-         baseline: Path | None, write_baseline: Path | None, osv_db: Path | None) -> None:
+         baseline: Path | None, write_baseline: Path | None, osv_db: Path | None,
+         push_url: str | None, push_source: str | None, push_asset: str | None,
+         push_token: str | None) -> None:
     """Scan PATH (a folder or a file): vulnerable dependencies in lockfiles, SBOMs, package
     databases and images, and infrastructure-as-code misconfigurations."""
     known = load_baseline(baseline) if baseline is not None else frozenset()
@@ -65,8 +79,35 @@ def scan(path: Path, out_format: str, output: Path | None, fail_on: str,
     for problem in result.problems:
         err.print(f"[yellow]skipped[/yellow] {problem.location}: {problem.message}",
                   highlight=False, markup=True)
+    if push_url is not None:
+        pushed = push(push_url, push_token or "", result,
+                      push_source or f"repo:{path.resolve().name}", push_asset)
+        err.print(f"pushed to {push_url}: {pushed['new']} new, {pushed['updated']} updated, "
+                  f"{pushed['fixed']} fixed", highlight=False)
     if result.failing(Severity(fail_on)):
         raise SystemExit(EXIT_FOUND)
+
+
+def push(url: str, token: str, result: ScanResult, source: str,
+         asset: str | None) -> dict[str, Any]:
+    """Send the scan's JSON report to a server's ``/api/v1/vulns/import``."""
+    import httpx
+
+    if not token:
+        raise UsageError("--push needs a token in WATCHKEEPER_TOKEN")
+    params = {"source": source, "format": "watchkeeper"}
+    if asset:
+        params["asset"] = asset
+    try:
+        answer = httpx.post(f"{url.rstrip('/')}/api/v1/vulns/import", params=params,
+                            content=dumps(to_json(result)).encode(), timeout=60.0,
+                            headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as error:
+        raise UsageError(f"cannot push to {url}: {error}") from None
+    if answer.status_code != 200:
+        raise UsageError(f"the server refused the push: {answer.status_code} {answer.text}")
+    pushed: dict[str, Any] = answer.json()
+    return pushed
 
 
 def _table(result: ScanResult, output: Path | None) -> None:

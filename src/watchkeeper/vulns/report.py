@@ -47,6 +47,13 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "resource": finding.extra.get("resource"),
         "fix": finding.extra.get("fix"),
         "tool": finding.tool,
+        "aliases": list(finding.aliases),
+        "package": None if finding.package is None else {
+            "ecosystem": finding.package.ecosystem, "name": finding.package.name,
+            "version": finding.package.version, "purl": finding.package.purl},
+        "fixed_in": list(finding.fixed_in),
+        "cvss_score": finding.cvss_score,
+        "cvss_vector": finding.cvss_vector,
     }
 
 

@@ -28,6 +28,7 @@ from watchkeeper.vulns.importers.grype import GrypeImporter
 from watchkeeper.vulns.importers.nmap import Asset, NmapImporter, Service
 from watchkeeper.vulns.importers.openvas import OpenVasImporter
 from watchkeeper.vulns.importers.osv_scanner import OsvScannerImporter
+from watchkeeper.vulns.importers.own import WatchkeeperImporter
 from watchkeeper.vulns.importers.pip_audit import PipAuditImporter
 from watchkeeper.vulns.importers.sarif import SarifImporter
 from watchkeeper.vulns.importers.trivy import TrivyImporter
@@ -51,7 +52,7 @@ __all__ = [
 
 def builtin_importers() -> list[type[Importer]]:
     return [TrivyImporter, GrypeImporter, OsvScannerImporter, PipAuditImporter, SarifImporter,
-            CycloneDxVexImporter, OpenVasImporter, NmapImporter]
+            CycloneDxVexImporter, OpenVasImporter, NmapImporter, WatchkeeperImporter]
 
 
 def default_registry() -> ImporterRegistry:
