@@ -48,7 +48,11 @@ def test_an_image_report_is_kept_merged_prioritized_and_escalated(api: Api) -> N
     findings = client.get("/api/v1/vulns/findings", headers=api.bearer("viewer")).json()
     exploited = next(f for f in findings if f["key"] == escalated["key"])
     assert exploited["rule"] == "CVE-2024-22195"
-    assert exploited["ssvc"] == "Act"
+    # exploited (KEV), but a user must open a page and the flaw discloses: CISA says Attend
+    assert exploited["priority_inputs"]["ssvc"] == {
+        "exploitation": "active", "automatable": False, "technical_impact": "partial",
+        "mission": "high"}
+    assert exploited["ssvc"] == "Attend"
     assert exploited["priority_inputs"]["kev"] is True
     assert exploited["priority_inputs"]["exposure"] == "internet"
     assert findings[0]["risk"] >= findings[-1]["risk"]

@@ -59,17 +59,22 @@ def test_unknowns_take_the_documented_middle_values() -> None:
 
 
 @pytest.mark.parametrize(("exploitation", "automatable", "impact", "mission", "decision"), [
-    ("active", True, "total", "low", "Act"),
-    ("active", False, "partial", "low", "Attend"),
-    ("active", False, "partial", "high", "Act"),
-    ("poc", True, "total", "high", "Attend"),
-    ("poc", True, "total", "medium", "Attend"),
-    ("poc", True, "total", "low", "Track*"),
-    ("poc", False, "partial", "high", "Track*"),
-    ("poc", False, "partial", "low", "Track"),
-    ("none", True, "total", "high", "Attend"),
+    # rows of CISA's published coordinator table (SSVC 2.0.3)
+    ("none", False, "partial", "high", "Track"),
     ("none", False, "total", "high", "Track*"),
-    ("none", True, "total", "low", "Track"),
+    ("none", True, "partial", "high", "Attend"),
+    ("none", True, "total", "medium", "Track"),
+    ("poc", False, "partial", "high", "Track*"),
+    ("poc", False, "total", "medium", "Track*"),
+    ("poc", False, "total", "high", "Attend"),
+    ("poc", True, "total", "low", "Track"),
+    ("active", False, "partial", "low", "Track"),
+    ("active", False, "partial", "high", "Attend"),
+    ("active", False, "total", "medium", "Attend"),
+    ("active", False, "total", "high", "Act"),
+    ("active", True, "partial", "low", "Attend"),
+    ("active", True, "partial", "high", "Act"),
+    ("active", True, "total", "medium", "Act"),
 ])
 def test_the_ssvc_table(exploitation: str, automatable: bool, impact: str, mission: str,
                         decision: str) -> None:

@@ -113,23 +113,33 @@ def prioritize(context: Context) -> Priority:
 
 def ssvc(*, exploitation: str, automatable: bool, technical_impact: str,
          mission: str) -> Decision:
-    """The decision for CISA's decision points: exploitation (``none``, ``poc``,
+    """CISA's decision for its decision points: exploitation (``none``, ``poc``,
     ``active``), automatable, technical impact (``partial``, ``total``), mission and
-    well-being (``low``, ``medium``, ``high``)."""
-    total = technical_impact == "total"
-    if exploitation == "active":
-        if mission == "high" or (total and (automatable or mission == "medium")):
-            return "Act"
-        return "Attend"
-    if exploitation == "poc":
-        if mission == "high" and (total or automatable):
-            return "Attend"
-        if total and automatable:
-            return "Attend" if mission == "medium" else "Track*"
-        return "Track*" if mission == "high" or total else "Track"
-    if mission == "high" and total and automatable:
-        return "Attend"
-    return "Track*" if mission == "high" and (total or automatable) else "Track"
+    well-being (``low``, ``medium``, ``high``) — CISA's published table, as in
+    docs/vulns-priority.md."""
+    row = _SSVC[(exploitation, automatable, technical_impact == "total")]
+    return row[("low", "medium", "high").index(mission)]
+
+
+_T: Decision = "Track"
+_S: Decision = "Track*"
+_ATT: Decision = "Attend"
+_ACT: Decision = "Act"
+_SSVC: dict[tuple[str, bool, bool], tuple[Decision, Decision, Decision]] = {
+    # (exploitation, automatable, total impact): decision for low, medium, high mission
+    ("none", False, False): (_T, _T, _T),
+    ("none", False, True): (_T, _T, _S),
+    ("none", True, False): (_T, _T, _ATT),
+    ("none", True, True): (_T, _T, _ATT),
+    ("poc", False, False): (_T, _T, _S),
+    ("poc", False, True): (_T, _S, _ATT),
+    ("poc", True, False): (_T, _T, _ATT),
+    ("poc", True, True): (_T, _S, _ATT),
+    ("active", False, False): (_T, _T, _ATT),
+    ("active", False, True): (_T, _ATT, _ACT),
+    ("active", True, False): (_ATT, _ATT, _ACT),
+    ("active", True, True): (_ATT, _ACT, _ACT),
+}
 
 
 def _exploitation(context: Context) -> str:
