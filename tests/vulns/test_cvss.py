@@ -71,7 +71,7 @@ def test_invalid_vectors(vector: str) -> None:
     assert isinstance(caught.value, InputError)
 
 
-def test_v4_vector_is_checked_not_scored() -> None:
+def test_v4_vector_is_checked() -> None:
     metrics = check_vector_v4("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
     assert metrics["AV"] == "N"
     with pytest.raises(InvalidVector):

@@ -73,12 +73,11 @@ def test_finding_fields(store: OsvStore) -> None:
     assert finding.description.startswith("Restricted code could reach")
 
 
-def test_v4_vector_without_a_given_score_keeps_the_label(store: OsvStore) -> None:
+def test_v4_vector_without_a_given_score_is_scored(store: OsvStore) -> None:
     (finding,) = store.match([Package("RubyGems", "activesupport", "7.0.0")])
+    assert finding.cvss_vector == "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:P/VC:N/VI:N/VA:N/SC:L/SI:L/SA:N"
+    assert finding.cvss_score == 5.3
     assert finding.severity is Severity.MEDIUM
-    assert finding.cvss_vector is not None
-    assert finding.cvss_vector.startswith("CVSS:4.0/")
-    assert finding.cvss_score is None
 
 
 def test_title_falls_back_to_the_details(store: OsvStore) -> None:

@@ -1,11 +1,12 @@
 """A record's severity, from the best evidence it carries.
 
-In order: a CVSS v3 vector (its base score computed here); a CVSS v4 vector with a
+In order: a CVSS v3 vector (its base score computed here); a CVSS v4 vector, with the
 numeric score given in the record's ``database_specific`` (``cvss_score`` or
-``cvss_v4_score``); a qualitative rating in ``database_specific.severity`` (GitHub's
-``LOW``/``MODERATE``/``HIGH``/``CRITICAL``) or an ``Ubuntu`` severity entry; otherwise
-unknown. A v4 vector alone is not scored (that needs FIRST's lookup tables): the
-finding keeps the vector and says ``unknown`` unless one of the others applies.
+``cvss_v4_score``) when there is one, otherwise its CVSS v4.0 base score computed here
+(:func:`watchkeeper.vulns.cvss.base_score_v4`, FIRST's macrovector method); a qualitative
+rating in ``database_specific.severity`` (GitHub's ``LOW``/``MODERATE``/``HIGH``/
+``CRITICAL``) or an ``Ubuntu`` severity entry; otherwise unknown. A malformed vector is
+skipped as if it were absent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from watchkeeper.vulns.cvss import (
     InvalidVector,
     base_score_v3,
-    check_vector_v4,
+    base_score_v4,
     severity_of_score,
 )
 from watchkeeper.vulns.model import Severity
@@ -45,6 +46,7 @@ class Rating:
 def rate(record: Record) -> Rating:
     """The severity of ``record`` (see the module docstring for the order of evidence)."""
     v4: str | None = None
+    v4_score = 0.0
     for entry in record.severity:
         if entry.type == "CVSS_V3":
             try:
@@ -54,20 +56,21 @@ def rate(record: Record) -> Rating:
             return Rating(severity_of_score(score), entry.score, score)
         if entry.type == "CVSS_V4" and v4 is None:
             try:
-                check_vector_v4(entry.score)
+                v4_score = base_score_v4(entry.score)
             except InvalidVector:
                 continue
             v4 = entry.score
-    given = _given_score(record)
-    if v4 is not None and given is not None:
-        return Rating(severity_of_score(given), v4, given)
+    if v4 is not None:
+        given = _given_score(record)
+        score = given if given is not None else v4_score
+        return Rating(severity_of_score(score), v4, score)
     label = record.database_specific.get("severity")
     for entry in record.severity:
         if entry.type == "Ubuntu":
             label = label or entry.score
     if isinstance(label, str) and label.lower() in _LABELS:
-        return Rating(_LABELS[label.lower()], v4)
-    return Rating(Severity.UNKNOWN, v4)
+        return Rating(_LABELS[label.lower()])
+    return Rating(Severity.UNKNOWN)
 
 
 def _given_score(record: Record) -> float | None:
