@@ -58,7 +58,9 @@ def test_a_version_bump_a_new_wording_and_a_second_tool_keep_one_finding(
     [row] = findings.find()
     assert row["version"] == "2.19.1"
     assert row["package"] == "requests"
-    assert row["aliases"] == ["CVE-2018-18074", "GHSA-x84v-xcm2-53pg", "PYSEC-2018-28"]
+    assert row["rule"] == "GHSA-x84v-xcm2-53pg"
+    assert row["aliases"] == ["CVE-2018-18074", "PYSEC-2018-28"]
+    assert row["tools"] == ["pip-audit", "watchkeeper"]
     assert row["first_seen"] == T0
     assert row["last_seen"] == T0 + timedelta(days=1)
 
@@ -138,7 +140,7 @@ def test_the_riskiest_comes_first_with_its_inputs_and_deadline(
     exploited = vuln(LOG4J, "CVE-2021-44228", severity=Severity.CRITICAL, score=10.0)
     quiet = vuln(REQUESTS, "CVE-2018-18074", severity=Severity.MEDIUM, score=6.1)
 
-    def context(finding: Finding) -> Context:
+    def context(finding: Finding, asset: str | None) -> Context:
         kev = Kev("CVE-2021-44228", True, "2021-12-10") if finding is exploited else None
         return Context(cvss_score=finding.cvss_score, kev=kev,
                        asset_criticality="critical", exposure="internet")
@@ -154,3 +156,63 @@ def test_the_riskiest_comes_first_with_its_inputs_and_deadline(
     trends = findings.trends()
     assert trends["open_by_severity"] == {"critical": 1, "medium": 1}
     assert trends["overdue"] == 0
+
+
+def test_a_complete_scan_by_one_tool_fixes_only_what_that_tool_no_longer_sees(
+        store: tuple[FindingStore, Clock]) -> None:
+    findings, _ = store
+    by_trivy = vuln(REQUESTS, "CVE-2018-18074", tool="trivy")
+    also_grype = vuln(LOG4J, "CVE-2021-44228", tool="trivy")
+    findings.ingest("ci", [by_trivy, also_grype], "repo:app")
+    grype_only = findings.ingest("ci", [replace(also_grype, tool="grype")], "repo:app")
+    assert grype_only.fixed == 0, "grype never reported the requests flaw"
+    trivy_again = findings.ingest("ci", [also_grype], "repo:app")
+    assert trivy_again.fixed == 1
+    assert [f["rule"] for f in findings.find(status="fixed")] == ["CVE-2018-18074"]
+    empty = findings.ingest("ci", [], "repo:app")
+    assert empty.fixed == 0, "a report with no findings and no tool named fixes nothing"
+    findings.ingest("ci", [], "repo:app", tools=["trivy"])
+    assert {f["rule"] for f in findings.find()} == {"CVE-2021-44228"}
+
+
+def test_a_new_first_id_keeps_the_finding_and_its_decision(
+        store: tuple[FindingStore, Clock]) -> None:
+    findings, _ = store
+    advisory = vuln(REQUESTS, "GHSA-x84v-xcm2-53pg")
+    findings.ingest("ci", [advisory], "repo:app")
+    findings.decide("ann", advisory.key, "suppress", "not reachable")
+    published = vuln(REQUESTS, "GHSA-x84v-xcm2-53pg", ("CVE-2018-18074",))
+    assert published.key != advisory.key
+    findings.ingest("ci", [published], "repo:app")
+    [kept] = findings.find(include_decided=True)
+    assert kept["key"] == advisory.key
+    assert kept["aliases"] == ["CVE-2018-18074"]
+    assert kept["decision"]["kind"] == "suppress"
+    assert findings.find() == []
+
+
+def test_a_reopened_finding_gets_a_fresh_deadline(store: tuple[FindingStore, Clock]) -> None:
+    findings, clock = store
+    finding = vuln(REQUESTS, "CVE-2018-18074", score=6.1)
+    findings.ingest("ci", [finding], "repo:app")
+    findings.ingest("ci", [], "repo:app", tools=["watchkeeper"])
+    clock.now += timedelta(days=200)
+    findings.ingest("ci", [finding], "repo:app")
+    [row] = findings.find()
+    assert row["due_at"] == clock.now + timedelta(days=90)
+    assert row["first_seen"] == T0
+
+
+def test_vex_statements_apply_to_stored_findings_once(store: tuple[FindingStore, Clock]) -> None:
+    findings, _ = store
+    finding = vuln(REQUESTS, "CVE-2018-18074", ("GHSA-x84v-xcm2-53pg",))
+    other = vuln(LOG4J, "CVE-2021-44228")
+    findings.ingest("ci", [finding, other], "repo:app")
+    done = findings.apply_vex("ann", ["GHSA-x84v-xcm2-53pg"], ("PyPI", "requests"),
+                              "not_affected", "no proxies")
+    assert done == [finding.key]
+    assert findings.apply_vex("ann", ["GHSA-x84v-xcm2-53pg"], ("PyPI", "requests"),
+                              "not_affected", "no proxies") == []
+    assert findings.apply_vex("ann", ["CVE-2018-18074"], ("npm", "requests"),
+                              "not_affected", "x") == []
+    assert [f["rule"] for f in findings.find()] == ["CVE-2021-44228"]

@@ -55,7 +55,8 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     limit = min(OTHER_BODY_BYTES, services.settings.http.max_body_bytes)
-    app.add_middleware(BodyLimit, limit=limit, wider=case_evidence.wider_limits(services))
+    wider = (*case_evidence.wider_limits(services), *vulns.WIDER_LIMITS, *assets.WIDER_LIMITS)
+    app.add_middleware(BodyLimit, limit=limit, wider=wider)
     for module in (auth, alerts, cases, kpi, shifts, rules, assets, deadletters, events, ingest,
                    audit, notifications, playbooks, vulns):
         app.include_router(module.router)

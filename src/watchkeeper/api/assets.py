@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
@@ -12,8 +13,11 @@ from watchkeeper.api.deps import RowId, ServicesDep, allow
 from watchkeeper.assets.importing import import_csv, proposed_hosts
 from watchkeeper.auth.principal import Principal
 from watchkeeper.auth.roles import Permission
+from watchkeeper.errors import PayloadTooLarge
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
+MAX_CSV_BYTES = 32 << 20
+WIDER_LIMITS = (("POST", re.compile(r"^/api/v1/assets/import$"), MAX_CSV_BYTES),)
 Reader = Annotated[Principal, Depends(allow(Permission.EVENTS_READ))]
 Manager = Annotated[Principal, Depends(allow(Permission.ASSETS_MANAGE))]
 
@@ -58,6 +62,8 @@ async def import_assets(request: Request, services: ServicesDep,
     ``team``, ``exposure``, ``environment``, ``tags``): each row creates or updates an
     asset; bad rows are listed with their line and reason."""
     body = await request.body()
+    if len(body) > MAX_CSV_BYTES:
+        raise PayloadTooLarge(f"an asset CSV is {MAX_CSV_BYTES} bytes at most")
     done = await run_in_threadpool(import_csv, services.assets, who.actor, body)
     return {"imported": done.imported, "skipped": done.skipped}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -37,6 +38,12 @@ def findings_of(services: Any) -> FindingStore:
 
 
 MAX_REPORT_BYTES = 256 << 20
+MAX_FEED_BYTES = 64 << 20
+WIDER_LIMITS = (
+    ("POST", re.compile(r"^/api/v1/vulns/import$"), MAX_REPORT_BYTES),
+    ("PUT", re.compile(r"^/api/v1/vulns/feeds/[a-z]+$"), MAX_FEED_BYTES),
+)
+"""Scanner reports and feeds are larger than other request bodies."""
 
 
 @router.post("/import")
@@ -60,6 +67,7 @@ async def import_report(request: Request, services: ServicesDep, who: Manager,
             "reopened": ingest.reopened, "fixed": ingest.fixed,
             "skipped": [{"where": w, "reason": r} for w, r in done.skipped],
             "vex_applied": done.vex_applied, "hosts_seen": done.assets_seen,
+            "hosts_missing": done.assets_missing,
             "escalated": done.escalated}
 
 
@@ -69,6 +77,8 @@ async def put_feed(name: Annotated[str, Path(pattern="^(epss|kev)$")], request: 
     """A new copy of FIRST's EPSS CSV (``epss``) or CISA's KEV catalog (``kev``), checked
     before it replaces the old one."""
     body = await request.body()
+    if len(body) > MAX_FEED_BYTES:
+        raise PayloadTooLarge(f"a feed is {MAX_FEED_BYTES} bytes at most")
     return await run_in_threadpool(services.vulns.put_feed, name, body)
 
 

@@ -26,6 +26,14 @@ log = logging.getLogger(__name__)
 FEEDS = {"epss": "epss.csv", "kev": "kev.json"}
 MAX_FEED_BYTES = 64 << 20
 PATCH_PLAYBOOK = "critical-vulnerability"
+ESCALATION_ACTOR = "system:vulns"
+VEX_STATES = {
+    "not_affected": "not_affected", "false_positive": "not_affected",
+    "resolved": "fixed", "resolved_with_pedigree": "fixed", "fixed": "fixed",
+    "exploitable": "affected", "affected": "affected",
+    "in_triage": "under_investigation", "under_investigation": "under_investigation",
+}
+"""CycloneDX and OpenVEX states → the VEX states a decision records."""
 
 StartPlaybook = Callable[[str, str, dict[str, Any], int], Any]
 """(actor, playbook, inputs, case id): start a playbook run for a case."""
@@ -37,6 +45,7 @@ class ImportOutcome:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     vex_applied: int = 0
     assets_seen: list[str] = field(default_factory=list)
+    assets_missing: list[dict[str, Any]] = field(default_factory=list)
     escalated: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -64,7 +73,7 @@ class VulnService:
         partial = target.with_suffix(".partial")
         partial.write_bytes(data)
         os.replace(partial, target)
-        return {"feed": name, "entries": len(entries)}
+        return {"feed": name, "entries": len(entries), "rescored": self.reprioritize()}
 
     def _feed(self, name: str) -> dict[str, Any]:
         path = self.folder / FEEDS[name]
@@ -79,73 +88,95 @@ class VulnService:
             self._feeds[name] = cached = (stamp, loaded)
         return cached[1]
 
-    def context_for(self, asset: str | None) -> Callable[[Finding], Context]:
-        """Each finding's priority context: its CVSS, the feeds' figures for its CVE ids,
-        and the inventory's criticality and exposure of ``asset``."""
+    def context_for(self) -> Callable[[Finding, str | None], Context]:
+        """Each finding's priority context: its CVSS, the feeds' figures for its ids, and
+        the inventory's criticality and exposure of the asset it is on."""
         epss: dict[str, Epss] = self._feed("epss")
         kev: dict[str, Kev] = self._feed("kev")
-        record = None
-        if asset:
-            wanted = asset.strip().lower()
-            record = next((a for a in self.assets.list() if a["name"] == wanted), None)
+        inventory = {a["name"]: a for a in self.assets.list()}
 
-        def context(finding: Finding) -> Context:
-            ids = [i.upper() for i in (finding.rule, *finding.aliases)]
-            return Context(
-                cvss_score=finding.cvss_score, cvss_vector=finding.cvss_vector,
-                epss=next((epss[i] for i in ids if i in epss), None),
-                kev=next((kev[i] for i in ids if i in kev), None),
-                asset_criticality=record["criticality"] if record else None,
-                exposure=record["exposure"] if record else None)
+        def context(finding: Finding, asset: str | None) -> Context:
+            return self._context([finding.rule, *finding.aliases], finding.cvss_score,
+                                 finding.cvss_vector, inventory.get(asset or ""), epss, kev)
 
         return context
+
+    @staticmethod
+    def _context(ids: list[str], score: float | None, vector: str | None,
+                 record: dict[str, Any] | None, epss: dict[str, Epss],
+                 kev: dict[str, Kev]) -> Context:
+        upper = [i.upper() for i in ids]
+        return Context(cvss_score=score, cvss_vector=vector,
+                       epss=next((epss[i] for i in upper if i in epss), None),
+                       kev=next((kev[i] for i in upper if i in kev), None),
+                       asset_criticality=record["criticality"] if record else None,
+                       exposure=record["exposure"] if record else None)
+
+    def reprioritize(self) -> int:
+        """Score the open findings again, after a feed or the inventory changed."""
+        epss: dict[str, Epss] = self._feed("epss")
+        kev: dict[str, Kev] = self._feed("kev")
+        inventory = {a["name"]: a for a in self.assets.list()}
+        return self.store.reprioritize(lambda row: self._context(
+            [row.rule, *row.aliases], row.cvss_score, row.cvss_vector,
+            inventory.get(row.asset or ""), epss, kev))
 
     # reports -------------------------------------------------------------------------
 
     def import_report(self, actor: str, data: bytes, *, source: str,
                       format: str | None = None, asset: str | None = None,
                       complete: bool = True) -> ImportOutcome:
-        """Import a scanner's report for ``source``: findings merged across tools, VEX
-        statements turned into decisions, hosts an nmap scan found listed."""
+        """Import a scanner's report for ``source``: findings merged across tools and kept
+        by key; VEX statements recorded as decisions on the stored findings they name;
+        hosts a network scan found listed, the ones the inventory lacks proposed. A report
+        with records left out is not complete: it fixes nothing."""
         result = import_report(data, source=source, format=format)
         findings = merge_findings(result.findings)
-        ingest = self.store.ingest(actor, findings, source, complete=complete, asset=asset,
-                                   context=self.context_for(asset))
-        outcome = ImportOutcome(ingest, list(result.skipped),
-                                assets_seen=self._add_hosts(actor, result.assets))
+        if findings or not result.vex:
+            ingest = self.store.ingest(
+                actor, findings, source, complete=complete and not result.skipped,
+                asset=asset, context=self.context_for(), tools=[format] if format else ())
+        else:
+            ingest = IngestReport(source)
+        outcome = ImportOutcome(ingest, list(result.skipped))
+        outcome.assets_seen, outcome.assets_missing = self._hosts(result.assets)
         for statement in result.vex:
-            for finding in findings:
-                if statement.applies_to(finding):
-                    self.store.decide(actor, finding.key, "vex",
-                                      statement.detail or statement.justification
-                                      or "VEX statement", vex_state=statement.state)
-                    outcome.vex_applied += 1
-        outcome.escalated = self.escalate(actor, ingest.urgent)
+            state = VEX_STATES.get(statement.state)
+            if state is None:
+                outcome.skipped.append((statement.vuln_id,
+                                        f"VEX state {statement.state!r} is not known"))
+                continue
+            outcome.vex_applied += len(self.store.apply_vex(
+                actor, [statement.vuln_id, *statement.aliases], statement.identity, state,
+                statement.detail or statement.justification or "VEX statement"))
+        outcome.escalated = self.escalate(ingest.urgent)
         return outcome
 
-    def _add_hosts(self, actor: str, hosts: list[Any]) -> list[str]:
-        """Hosts a network scan found that the inventory lacks, added (criticality medium,
-        exposure unknown) for a person to complete; the names of all hosts seen."""
-        known = {(a["name"], a["ip"]) for a in self.assets.list()}
-        names, ips = {n for n, _ in known}, {ip for _, ip in known if ip}
-        seen = []
+    def _hosts(self, hosts: list[Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        """The hosts a network scan found, and those the inventory lacks (proposed for a
+        person with ``assets:manage`` to add)."""
+        known = self.assets.list()
+        names = {a["name"] for a in known}
+        ips = {a["ip"] for a in known if a["ip"]}
+        seen, missing = [], []
         for host in hosts:
             name = (host.hostnames[0] if host.hostnames else host.address).lower()
             seen.append(name)
-            if name in names or host.address in ips:
-                continue
-            self.assets.put(actor, name, "medium", host.address, None,
-                            "discovered by nmap", kind="host")
-            names.add(name)
-        return sorted(set(seen))
+            if name not in names and host.address not in ips:
+                missing.append({"name": name, "ip": host.address,
+                                "services": [f"{s.port}/{s.protocol}" for s in host.services
+                                             if s.state == "open"]})
+        return sorted(set(seen)), missing
 
-    def escalate(self, actor: str, keys: list[str]) -> list[dict[str, Any]]:
-        """A case for each urgent finding (once per key), and the patch playbook started on
-        it when one is configured."""
+    def escalate(self, keys: list[str]) -> list[dict[str, Any]]:
+        """A case for each urgent finding (once per key, never for one suppressed, accepted
+        or cleared by VEX), and the patch playbook started on it when its triggers are on.
+        Both act as ``system:vulns``: the playbook asks its own approvals."""
+        actor = ESCALATION_ACTOR
         made = []
         for key in keys:
             finding = self.store.get(key)
-            if finding["case_id"] is not None:
+            if finding["case_id"] is not None or self.store.in_force(key) is not None:
                 continue
             why = ("in CISA's Known Exploited Vulnerabilities catalog"
                    if finding["priority_inputs"].get("kev") else "SSVC decision Act")

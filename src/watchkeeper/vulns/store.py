@@ -11,7 +11,7 @@ second tool never lose them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,56 +54,98 @@ class FindingStore:
 
     def ingest(self, actor: str, findings: Iterable[Finding], source: str, *,
                complete: bool = True, asset: str | None = None,
-               context: Callable[[Finding], Context] | None = None) -> IngestReport:
-        """Add or update what ``source`` reports; with ``complete`` (a whole scan of the
-        source), what it reported before and no longer does is fixed."""
+               context: Callable[[Finding, str | None], Context] | None = None,
+               tools: Iterable[str] = ()) -> IngestReport:
+        """Add or update what ``source`` reports. With ``complete`` (a whole scan of the
+        source by these ``tools``, or by the tools of the findings), what the same tools
+        reported there before and no longer do is fixed; other tools' findings are not."""
         if not source.strip():
             raise UsageError("a scan needs a source (a repository, an image, a host)")
         now = self.clock()
         merged = _by_key(findings)
+        scanned = {t for t in tools} | {t for f in merged.values() for t in _tools(f)}
         report = IngestReport(source)
         with self.db.session() as session:
-            rows = {row.key: row for row in session.execute(select(FindingRow).where(
-                FindingRow.key.in_(list(merged)))).scalars()} if merged else {}
+            rows = _known_rows(session, merged)
+            seen: set[str] = set()
             for key, finding in merged.items():
                 row = rows.get(key)
                 if row is None:
-                    row = FindingRow(key=key, first_seen=now, status="open", tools=[],
-                                     sources=[], aliases=[], fixed_in=[])
+                    row = FindingRow(key=key, first_seen=now, opened_at=now, status="open",
+                                     tools=[], sources=[], aliases=[], fixed_in=[])
                     session.add(row)
                     report.new += 1
                 elif row.status == "fixed":
-                    row.status, row.fixed_at = "open", None
+                    row.status, row.fixed_at, row.opened_at = "open", None, now
                     report.reopened += 1
                 else:
                     report.updated += 1
-                _fill(row, finding, source, now)
+                seen.add(row.key)
+                _fill(row, finding, source, now, new=row.id is None)
                 if asset is not None:
-                    row.asset = asset.strip().lower()
-                _prioritize(row, context(finding) if context else Context(
+                    row.asset = asset.strip().lower()[:255]
+                _prioritize(row, context(finding, row.asset) if context else Context(
                     cvss_score=finding.cvss_score, cvss_vector=finding.cvss_vector))
-                if _urgent(row):
-                    report.urgent.append(key)
-            if complete:
-                report.fixed = self._fix_missing(session, source, set(merged), now)
+                if _urgent(row) and not _in_force(session, [row.key], now):
+                    report.urgent.append(row.key)
+            if complete and scanned:
+                report.fixed = self._fix_missing(session, source, scanned, seen, now)
             self.audit.append(session, actor, "vuln.ingest", "vuln_source", source, None,
                               {"new": report.new, "updated": report.updated,
-                               "reopened": report.reopened, "fixed": report.fixed})
+                               "reopened": report.reopened, "fixed": report.fixed,
+                               "tools": sorted(scanned), "complete": complete})
         return report
 
-    def _fix_missing(self, session: Session, source: str, seen: set[str],
+    def _fix_missing(self, session: Session, source: str, tools: set[str], seen: set[str],
                      now: datetime) -> int:
         fixed = 0
+        gone = {_pair(source, tool) for tool in tools}
         open_rows = session.execute(select(FindingRow).where(
             FindingRow.status == "open")).scalars()
         for row in open_rows:
-            if source not in row.sources or row.key in seen:
+            if row.key in seen or not gone & set(row.sources):
                 continue
-            row.sources = [s for s in row.sources if s != source]
+            row.sources = [s for s in row.sources if s not in gone]
             if not row.sources:
                 row.status, row.fixed_at = "fixed", now
                 fixed += 1
         return fixed
+
+    def reprioritize(self, context: Callable[[FindingRow], Context]) -> int:
+        """Score every open finding again (the feeds or the inventory changed)."""
+        with self.db.session() as session:
+            rows = session.execute(select(FindingRow).where(FindingRow.status == "open")
+                                   ).scalars().all()
+            for row in rows:
+                _prioritize(row, context(row))
+            return len(rows)
+
+    def apply_vex(self, actor: str, vuln_ids: Iterable[str], identity: tuple[str, str] | None,
+                  state: str, reason: str) -> list[str]:
+        """A VEX statement on the stored findings it names (by id or alias, and by package
+        when it names one): the keys it was recorded on. A decision already in force with
+        the same state is not recorded again."""
+        ids = {i.upper() for i in vuln_ids}
+        now = self.clock()
+        with self.db.read() as session:
+            rows = session.execute(select(FindingRow).where(
+                FindingRow.kind == "vulnerability")).scalars().all()
+            keys = [row.key for row in rows
+                    if ids & {row.rule.upper(), *(a.upper() for a in row.aliases)}
+                    and (identity is None or (row.ecosystem, row.package) == identity)]
+            current = _in_force(session, keys, now)
+        done = []
+        for key in keys:
+            held = current.get(key)
+            if held and held["kind"] == "vex" and held["vex_state"] == state:
+                continue
+            self.decide(actor, key, "vex", reason or "VEX statement", vex_state=state)
+            done.append(key)
+        return done
+
+    def in_force(self, key: str) -> dict[str, Any] | None:
+        with self.db.read() as session:
+            return _in_force(session, [key], self.clock()).get(key)
 
     def link_case(self, key: str, case_id: int) -> None:
         with self.db.session() as session:
@@ -216,28 +258,69 @@ class FindingStore:
                             for team, n, late in teams}}
 
 
+def _tools(finding: Finding) -> list[str]:
+    return [t.strip() for t in finding.tool.split(",") if t.strip()]
+
+
+def _pair(source: str, tool: str) -> str:
+    return f"{source}|{tool}"
+
+
+def _known_rows(session: Session, merged: dict[str, Finding]) -> dict[str, FindingRow]:
+    """The stored row of each finding: by its key, or — when a tool now gives the flaw
+    another id first (a CVE published for a GHSA) — by the same package, place and kind
+    with an id in common, so that the row and its decisions keep their key."""
+    if not merged:
+        return {}
+    rows = {row.key: row for row in session.execute(select(FindingRow).where(
+        FindingRow.key.in_(list(merged)))).scalars()}
+    for key, finding in merged.items():
+        if key in rows or finding.package is None:
+            continue
+        ecosystem, name = finding.package.identity
+        ids = {finding.rule.upper(), *(a.upper() for a in finding.aliases)}
+        for row in session.execute(select(FindingRow).where(
+                FindingRow.kind == finding.kind, FindingRow.ecosystem == ecosystem,
+                FindingRow.package == name, FindingRow.location == finding.location[:2000])
+                ).scalars():
+            if ids & {row.rule.upper(), *(a.upper() for a in row.aliases)}:
+                rows[key] = row
+                break
+    return rows
+
+
 def _by_key(findings: Iterable[Finding]) -> dict[str, Finding]:
-    """One finding per key; a key reported twice keeps the higher severity."""
+    """One finding per key: a key reported twice keeps the higher severity, and every
+    tool that reported it."""
     merged: dict[str, Finding] = {}
     for finding in findings:
         known = merged.get(finding.key)
-        if known is None or finding.severity.rank > known.severity.rank:
+        if known is None:
             merged[finding.key] = finding
+            continue
+        tools = ",".join(sorted({*_tools(known), *_tools(finding)}))
+        kept = finding if finding.severity.rank > known.severity.rank else known
+        merged[finding.key] = replace(kept, tool=tools)
     return merged
 
 
-def _fill(row: FindingRow, finding: Finding, source: str, now: datetime) -> None:
-    row.kind, row.rule, row.title = finding.kind, finding.rule, finding.title[:1000]
-    row.aliases = sorted({*row.aliases, *finding.aliases})
+def _fill(row: FindingRow, finding: Finding, source: str, now: datetime, new: bool) -> None:
+    if new:  # what the key was made from; a later report keeps it, and adds its ids
+        row.kind, row.rule = finding.kind, finding.rule[:200]
+    row.title = finding.title[:1000]
+    row.aliases = sorted({*row.aliases, *(a[:200] for a in finding.aliases),
+                          finding.rule[:200]} - {row.rule})
     row.severity = finding.severity.value
     row.location = finding.location[:2000]
     if finding.package is not None:
-        row.ecosystem, package = finding.package.identity
-        row.package, row.version = package, finding.package.version
-    row.fixed_in = list(finding.fixed_in)
-    row.tools = sorted({*row.tools, finding.tool})
-    row.sources = sorted({*row.sources, source})
-    row.cvss_score, row.cvss_vector = finding.cvss_score, finding.cvss_vector
+        ecosystem, package = finding.package.identity
+        row.ecosystem, row.package = ecosystem[:100], package[:500]
+        row.version = finding.package.version[:200]
+    row.fixed_in = [v[:200] for v in finding.fixed_in]
+    row.tools = sorted({*row.tools, *_tools(finding)})
+    row.sources = sorted({*row.sources, *(_pair(source, t) for t in _tools(finding))})
+    row.cvss_score = finding.cvss_score
+    row.cvss_vector = finding.cvss_vector[:200] if finding.cvss_vector else None
     row.description = finding.description
     row.last_seen = now
 
@@ -254,7 +337,7 @@ def _prioritize(row: FindingRow, context: Context) -> None:
     priority = prioritize(context)
     row.risk, row.decision = priority.risk, priority.decision
     row.priority_inputs = priority.inputs
-    row.due_at = row.first_seen + priority.due_in
+    row.due_at = (row.opened_at or row.first_seen) + priority.due_in
 
 
 def _in_force(session: Session, keys: list[str], now: datetime) -> dict[str, dict[str, Any]]:

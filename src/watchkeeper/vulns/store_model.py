@@ -36,7 +36,8 @@ class FindingRow(Base):
     fixed_in: Mapped[list[Any]] = mapped_column(default=list)
     tools: Mapped[list[Any]] = mapped_column(default=list)
     sources: Mapped[list[Any]] = mapped_column(default=list)
-    """The scan sources (a repository, an image, a host) that reported it."""
+    """``source|tool`` for each scan source (a repository, an image, a host) and tool that
+    reports it: a complete scan by one tool fixes only what that tool no longer sees."""
     asset: Mapped[str | None] = mapped_column(String(255), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     """open, fixed (no longer reported by a full scan of a source that had it)."""
@@ -48,6 +49,8 @@ class FindingRow(Base):
     priority_inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime | None]
+    """When it was last found open (first seen, or reopened): its deadline counts from it."""
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     fixed_at: Mapped[datetime | None]
     description: Mapped[str] = mapped_column(Text, default="")

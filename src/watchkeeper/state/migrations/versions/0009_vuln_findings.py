@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("decision", sa.String(length=10), nullable=True),
         sa.Column("priority_inputs", sa.JSON(), nullable=False),
         sa.Column("due_at", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", UtcDateTime(timezone=True), nullable=True),
         sa.Column("first_seen", UtcDateTime(timezone=True), nullable=False),
         sa.Column("last_seen", UtcDateTime(timezone=True), nullable=False),
         sa.Column("fixed_at", UtcDateTime(timezone=True), nullable=True),
