@@ -236,6 +236,12 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/vulns/findings/{key}/decisions"): Entry(
         P.VULNS_MANAGE, json={"kind": "suppress", "reason": "matrix"}),
     ("POST", "/api/v1/vulns/decisions/{decision_id}/revoke"): Entry(P.VULNS_MANAGE),
+    ("GET", "/vulns"): Entry(P.VULNS_READ, query={"status": "all", "min_severity": "low",
+                                                  "decided": "true"}),
+    ("GET", "/vulns/{key}"): Entry(P.VULNS_READ),
+    ("POST", "/vulns/{key}/decisions"): Entry(
+        P.VULNS_MANAGE, form={"kind": "vex", "reason": "matrix", "vex_state": "affected"}),
+    ("POST", "/vulns/decisions/{decision_id}/revoke"): Entry(P.VULNS_MANAGE, form={}),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }

@@ -114,6 +114,28 @@ def test_decisions_follow_the_key_and_expire(store: tuple[FindingStore, Clock]) 
     assert len(findings.find()) == 1
 
 
+def test_a_key_s_decisions_come_latest_first_with_the_one_in_force_marked(
+    store: tuple[FindingStore, Clock],
+) -> None:
+    findings, clock = store
+    finding = vuln(REQUESTS, "CVE-2018-18074")
+    findings.ingest("ci", [finding], "repo:app")
+    assert findings.decisions(finding.key) == []
+    suppressed = findings.decide("ann", finding.key, "suppress", "no proxies")
+    clock.now += timedelta(minutes=1)
+    accepted = findings.decide("bob", finding.key, "accept", "next release",
+                               expires_at=clock.now + timedelta(days=7))
+    history = findings.decisions(finding.key)
+    assert [(d["id"], d["in_force"]) for d in history] == [(accepted["id"], True),
+                                                          (suppressed["id"], False)]
+    clock.now += timedelta(days=8)  # the acceptance has ended: the suppression applies
+    assert [d["in_force"] for d in findings.decisions(finding.key)] == [False, True]
+    findings.revoke("ann", suppressed["id"])
+    history = findings.decisions(finding.key)
+    assert [d["in_force"] for d in history] == [False, False]
+    assert history[1]["revoked_at"] is not None
+    assert len(findings.find()) == 1
+
 def test_bad_decisions_are_refused(store: tuple[FindingStore, Clock]) -> None:
     findings, clock = store
     finding = vuln(REQUESTS, "CVE-2018-18074")

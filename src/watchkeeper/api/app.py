@@ -28,6 +28,7 @@ def create_app(services: Services) -> FastAPI:
     import watchkeeper.web.handover as handover_pages
     import watchkeeper.web.pages as pages
     import watchkeeper.web.playbooks as playbook_pages
+    import watchkeeper.web.vulns as vuln_pages
     from watchkeeper.api import (
         alerts,
         assets,
@@ -67,6 +68,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(admin_pages.router)
     app.include_router(bulk_pages.router)
     app.include_router(playbook_pages.router)
+    app.include_router(vuln_pages.router)
     pages.mount_static(app)
 
     @app.exception_handler(WatchkeeperError)

@@ -204,6 +204,20 @@ class FindingStore:
                               after)
             return after
 
+    def decisions(self, key: str) -> list[dict[str, Any]]:
+        """Every decision taken on ``key``, latest first, each marked ``in_force`` when it
+        is the one that applies now (the latest not revoked and not expired)."""
+        now = self.clock()
+        with self.db.read() as session:
+            rows = session.execute(select(FindingDecisionRow).where(
+                FindingDecisionRow.key == key).order_by(FindingDecisionRow.decided_at.desc(),
+                                                         FindingDecisionRow.id.desc())
+            ).scalars().all()
+            found = [decision_dict(row) for row in rows]
+        current = next((d["id"] for d in found if d["revoked_at"] is None
+                        and (d["expires_at"] is None or d["expires_at"] > now)), None)
+        return [{**d, "in_force": d["id"] == current} for d in found]
+
     def find(self, *, status: str | None = "open", include_decided: bool = False,
              min_severity: Severity | None = None, limit: int = 100,
              offset: int = 0) -> list[dict[str, Any]]:
