@@ -103,14 +103,14 @@ def test_the_open_findings_come_riskiest_first_under_the_trends(
     expect(_row(page, LAST)).to_contain_text("CVE-2023-46136")  # an alias
     expect(_row(page, LAST)).to_contain_text("werkzeug 2.3.7")
     top = rows.nth(0)
-    expect(top).to_contain_text("Act")
+    expect(top).to_contain_text("Attend")
     expect(top).to_contain_text("libssl3 3.0.11-1~deb12u2")
     expect(top).to_contain_text("asset shop-api")
     expect(top).to_contain_text("trivy")
     severity = page.locator("table[data-trend=severity]")
     expect(severity.locator("tr[data-severity=medium] td")).to_have_text("2")
     expect(severity.locator("tr[data-severity=unknown] td")).to_have_text("3")
-    expect(page.locator("table[data-trend=decision] tr[data-decision=Act] td")).to_have_text(
+    expect(page.locator("table[data-trend=decision] tr[data-decision=Attend] td")).to_have_text(
         "1")
     expect(page.locator("table[data-trend=team] tr[data-team=shop] td").first).to_have_text(
         "2")
@@ -130,7 +130,7 @@ def test_a_finding_shows_why_it_is_where_it_is(page: Page, tmp_path: Path) -> No
     expect(page).to_have_url(re.compile(r"/vulns/[0-9a-f]{64}$"))
     expect(page.locator("[data-formula]")).to_have_text(TOP[1])
     expect(page.locator("[data-risk]")).to_have_text("55.0")
-    expect(page.locator("[data-ssvc]")).to_have_text("Act")
+    expect(page.locator("[data-ssvc]")).to_have_text("Attend")
     threat = page.locator("tr[data-factor=threat]")
     expect(threat).to_contain_text("KEV")
     expect(threat).to_contain_text("known ransomware use")
