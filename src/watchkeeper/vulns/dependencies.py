@@ -8,6 +8,7 @@ from pathlib import Path
 
 from watchkeeper.vulns.osv import OsvStore
 from watchkeeper.vulns.packages import extract
+from watchkeeper.vulns.packages.trees import IMAGE_PREFIX
 from watchkeeper.vulns.scan import Problem, RuleInfo, SourceResult
 from watchkeeper.vulns.versions import InvalidVersion
 
@@ -47,6 +48,8 @@ class DependencySource:
 
 
 def _relative(location: str, base: Path) -> str:
+    if location.startswith(IMAGE_PREFIX):
+        return location  # a path inside an image, not on disk
     try:
         return str(Path(location).resolve().relative_to(base.resolve()))
     except (ValueError, OSError):
