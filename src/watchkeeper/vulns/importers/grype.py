@@ -103,6 +103,8 @@ class GrypeImporter(Importer):
             references.extend(texts(item, "urls"))
         extra: dict[str, Any] = {
             "tool_severity": label, "namespace": opt_text(vuln, "namespace"),
+            # a distribution's own feed (debian:distro:debian:12): the rating is the vendor's
+            "vendor_severity": label if ":distro:" in opt_text(vuln, "namespace") else "",
             "fix_state": opt_text(fix, "state"), "data_source": opt_text(vuln, "dataSource"),
             "cvss_source": cvss_source, "paths": [normalize_path(p, self.root) for p in paths],
             "related": list(others) if not aliases else [],
