@@ -186,15 +186,15 @@ def test_refresh_follows_only_https_redirects(store: OsvStore, tmp_path: Path) -
                      302, headers={"location": "https://b.example/all.zip"}),
                  "https://b.example/all.zip": httpx.Response(200, content=payload)}) as client:
         assert store.refresh("https://a.example/all.zip", client=client).imported == 9
-    with _serve({"https://a.example/all.zip": httpx.Response(
-                     301, headers={"location": "http://b.example/all.zip"}),
-                 "http://b.example/all.zip": httpx.Response(200, content=payload)}) as client:
-        with pytest.raises(UsageError, match="not HTTPS"):
-            store.refresh("https://a.example/all.zip", client=client)
+    downgrade = _serve({"https://a.example/all.zip": httpx.Response(
+                            301, headers={"location": "http://b.example/all.zip"}),
+                        "http://b.example/all.zip": httpx.Response(200, content=payload)})
+    with downgrade as client, pytest.raises(UsageError, match="not HTTPS"):
+        store.refresh("https://a.example/all.zip", client=client)
 
 
 def test_refresh_caps_the_download(store: OsvStore, tmp_path: Path) -> None:
     payload = _zip(tmp_path / "all.zip").read_bytes()
-    with _serve({"https://a.example/all.zip": httpx.Response(200, content=payload)}) as client:
-        with pytest.raises(InputError, match="refused: "):
-            store.refresh("https://a.example/all.zip", client=client, max_bytes=1000)
+    served = _serve({"https://a.example/all.zip": httpx.Response(200, content=payload)})
+    with served as client, pytest.raises(InputError, match="refused: "):
+        store.refresh("https://a.example/all.zip", client=client, max_bytes=1000)
