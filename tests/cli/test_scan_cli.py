@@ -191,3 +191,14 @@ def test_dependencies_are_matched_against_an_osv_database(tmp_path: Path) -> Non
     (tree / "requirements.txt").write_text("AccessControl==5.2\n")
     code, out, _ = run("scan", str(tree), "--format", "json", "--osv-db", str(database))
     assert "PYSEC-2021-335" not in {f["rule"] for f in json.loads(out)["findings"]}
+
+
+def test_an_osv_db_that_is_not_sqlite_exits_2_with_one_line(tmp_path: Path) -> None:
+    bogus = tmp_path / "osv.sqlite"
+    bogus.write_bytes(b"not a database at all " * 200)
+    (tmp_path / "requirements.txt").write_text("requests==2.0.0\n")
+    code, _, err = run("scan", str(tmp_path), "--osv-db", str(bogus))
+    assert code == 2
+    line = " ".join(err.split())  # the console wraps long lines
+    assert line.startswith(f"error: not an OSV database: {bogus}")
+    assert "Traceback" not in err

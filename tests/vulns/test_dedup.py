@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -108,3 +109,57 @@ def test_misconfigurations_from_two_scans_merge_by_key() -> None:
     second = import_report(report % (b"S3 bucket has no access logging", 40)).findings
     assert first[0].key == second[0].key
     assert len(merge_findings([*first, *second])) == 1
+
+
+def debian_report(severity: str, vendor: int | None, status: str = "will_not_fix") -> bytes:
+    record: dict[str, Any] = {
+        "VulnerabilityID": "CVE-2023-4911", "PkgName": "libc6", "InstalledVersion": "2.36-9",
+        "PkgIdentifier": {"PURL": "pkg:deb/debian/libc6@2.36-9?distro=debian-12"},
+        "Status": status, "SeveritySource": "debian", "Severity": severity,
+        "CVSS": {"nvd": {"V3Score": 9.8,
+                         "V3Vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}}
+    if vendor is not None:
+        record["VendorSeverity"] = {"debian": vendor, "nvd": 4}
+    return json.dumps({"SchemaVersion": 2, "ArtifactName": "shop/api:1",
+                       "ArtifactType": "container_image", "Results": [{
+                           "Target": "shop/api:1 (debian 12)", "Class": "os-pkgs",
+                           "Type": "debian", "Vulnerabilities": [record]}]}).encode()
+
+
+def test_the_distribution_rating_beats_nvd_for_os_packages() -> None:
+    [trivy] = import_report(debian_report("LOW", 1), format="trivy").findings
+    assert trivy.extra["vendor_severity"] == "LOW"
+    assert trivy.extra["vendor_status"] == "will_not_fix"
+    [merged] = merge_findings([trivy])
+    assert (merged.severity, merged.extra["severity_rule"]) == (Severity.LOW, "vendor")
+    assert merged.cvss_score == 9.8  # kept as data, it does not decide
+    assert merged.extra["vendor_status"] == "will_not_fix"
+
+
+def test_vendor_severity_wins_over_the_label_when_they_differ() -> None:
+    [trivy] = import_report(debian_report("HIGH", 1, status="fixed"), format="trivy").findings
+    assert "vendor_status" not in trivy.extra
+    [merged] = merge_findings([trivy])
+    assert merged.severity == Severity.LOW
+
+
+def test_grype_distribution_feed_and_trivy_merge_on_the_vendor_rating() -> None:
+    grype = import_report(json.dumps({"matches": [{
+        "vulnerability": {"id": "CVE-2023-4911", "severity": "Negligible",
+                          "namespace": "debian:distro:debian:12"},
+        "relatedVulnerabilities": [{"id": "CVE-2023-4911", "namespace": "nvd:cpe", "cvss": [
+            {"version": "3.1", "metrics": {"baseScore": 9.8}}]}],
+        "artifact": {"name": "libc6", "version": "2.36-9", "type": "deb",
+                     "purl": "pkg:deb/debian/libc6@2.36-9?distro=debian-12"}}],
+        "source": {"type": "image", "target": {"userInput": "shop/api:1"}}}).encode(),
+        format="grype").findings
+    trivy = import_report(debian_report("LOW", 1), format="trivy").findings
+    [merged] = merge_findings([*grype, *trivy])
+    assert (merged.severity, merged.extra["severity_rule"]) == (Severity.LOW, "vendor")
+
+
+def test_language_packages_still_take_the_cvss_score() -> None:
+    low = finding("CVE-1", severity=Severity.LOW, cvss_score=9.8,
+                  extra={"vendor_severity": "LOW"})
+    [merged] = merge_findings([low])
+    assert (merged.severity, merged.extra["severity_rule"]) == (Severity.CRITICAL, "cvss")

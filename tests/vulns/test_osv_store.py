@@ -145,3 +145,56 @@ def test_refresh_reports_a_failed_download(store: OsvStore) -> None:
 def test_refresh_refuses_plain_http(store: OsvStore) -> None:
     with pytest.raises(UsageError):
         store.refresh("http://example.org/all.zip")
+
+
+def test_oversized_and_bomb_members_are_refused(store: OsvStore, tmp_path: Path) -> None:
+    path = _zip(tmp_path / "all.zip")
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("BOMB-1.json", b"[" + b" " * (4 * 1024 * 1024) + b"]")
+        archive.writestr("BIG-1.json", json.dumps({"id": "BIG-1", "pad": "x" * 5000}))
+    report = store.import_zip(path, max_member_bytes=3 * 1024 * 1024)
+    assert report.imported == 9
+    refused = [e.location for e in report.errors if str(e).startswith(f"{e.location}: refused")]
+    assert refused == [f"{path}!BOMB-1.json"]  # 4 MiB of spaces, compressed a thousandfold
+    small = store.import_zip(path, max_member_bytes=4000)
+    assert [e.location for e in small.errors if "refused" in str(e)] == [
+        f"{path}!BOMB-1.json", f"{path}!BIG-1.json"]
+
+
+def test_a_zip_larger_than_the_total_cap_is_refused(store: OsvStore, tmp_path: Path) -> None:
+    path = _zip(tmp_path / "all.zip")
+    with pytest.raises(InputError, match="refused: more than 100 bytes"):
+        store.import_zip(path, max_total_bytes=100)
+
+
+def test_a_file_that_is_not_sqlite_is_a_usage_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "osv.sqlite"
+    bogus.write_bytes(b"this is not a database, just text" * 100)
+    with pytest.raises(UsageError, match="not an OSV database: "):
+        OsvStore(bogus)
+
+
+def _serve(routes: dict[str, httpx.Response]) -> httpx.Client:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return routes[str(request.url)]
+    return httpx.Client(transport=httpx.MockTransport(answer), follow_redirects=True)
+
+
+def test_refresh_follows_only_https_redirects(store: OsvStore, tmp_path: Path) -> None:
+    payload = _zip(tmp_path / "all.zip").read_bytes()
+    with _serve({"https://a.example/all.zip": httpx.Response(
+                     302, headers={"location": "https://b.example/all.zip"}),
+                 "https://b.example/all.zip": httpx.Response(200, content=payload)}) as client:
+        assert store.refresh("https://a.example/all.zip", client=client).imported == 9
+    downgrade = _serve({"https://a.example/all.zip": httpx.Response(
+                            301, headers={"location": "http://b.example/all.zip"}),
+                        "http://b.example/all.zip": httpx.Response(200, content=payload)})
+    with downgrade as client, pytest.raises(UsageError, match="not HTTPS"):
+        store.refresh("https://a.example/all.zip", client=client)
+
+
+def test_refresh_caps_the_download(store: OsvStore, tmp_path: Path) -> None:
+    payload = _zip(tmp_path / "all.zip").read_bytes()
+    served = _serve({"https://a.example/all.zip": httpx.Response(200, content=payload)})
+    with served as client, pytest.raises(InputError, match="refused: "):
+        store.refresh("https://a.example/all.zip", client=client, max_bytes=1000)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -80,24 +81,37 @@ def scan(path: Path, out_format: str, output: Path | None, fail_on: str,
         err.print(f"[yellow]skipped[/yellow] {problem.location}: {problem.message}",
                   highlight=False, markup=True)
     if push_url is not None:
+        # a scan that could not see everything must not mark unseen findings fixed
+        complete = osv_db is not None and not result.problems
         pushed = push(push_url, push_token or "", result,
-                      push_source or f"repo:{path.resolve().name}", push_asset)
+                      push_source or f"repo:{path.resolve().name}", push_asset,
+                      complete=complete)
         err.print(f"pushed to {push_url}: {pushed['new']} new, {pushed['updated']} updated, "
                   f"{pushed['fixed']} fixed", highlight=False)
     if result.failing(Severity(fail_on)):
         raise SystemExit(EXIT_FOUND)
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+"""Hosts a token may be sent to over plain HTTP: it never leaves the machine."""
+
+
 def push(url: str, token: str, result: ScanResult, source: str,
-         asset: str | None) -> dict[str, Any]:
-    """Send the scan's JSON report to a server's ``/api/v1/vulns/import``."""
+         asset: str | None, *, complete: bool = True) -> dict[str, Any]:
+    """Send the scan's JSON report to a server's ``/api/v1/vulns/import``.
+
+    ``complete=False`` (no OSV database, or files the scan could not read) tells the
+    server not to mark fixed the findings this scan did not report."""
     import httpx
 
+    check_push_url(url)
     if not token:
         raise UsageError("--push needs a token in WATCHKEEPER_TOKEN")
     params = {"source": source, "format": "watchkeeper"}
     if asset:
         params["asset"] = asset
+    if not complete:
+        params["complete"] = "false"
     try:
         answer = httpx.post(f"{url.rstrip('/')}/api/v1/vulns/import", params=params,
                             content=dumps(to_json(result)).encode(), timeout=60.0,
@@ -108,6 +122,24 @@ def push(url: str, token: str, result: ScanResult, source: str,
         raise UsageError(f"the server refused the push: {answer.status_code} {answer.text}")
     pushed: dict[str, Any] = answer.json()
     return pushed
+
+
+def check_push_url(url: str) -> None:
+    """Refuse a URL the bearer token would travel to in clear: ``https://`` only, or
+    ``http://`` to the loopback interface."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        host = ""
+    if scheme == "https" and host:
+        return
+    if scheme == "http" and host in LOOPBACK:
+        return
+    if scheme == "http":
+        raise UsageError(f"refusing to send the token over plain HTTP to {url}")
+    raise UsageError(f"--push needs an https:// URL, not {url!r}")
 
 
 def _table(result: ScanResult, output: Path | None) -> None:

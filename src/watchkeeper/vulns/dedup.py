@@ -8,12 +8,16 @@ followed through: A~B and B~C make one finding of A, B and C.
 The merged finding keeps every tool (``tool`` lists them, comma-separated, and
 ``extra["tools"]``), the union of ids, fixed versions and references, and one severity:
 
-* when any report carries a CVSS base score (from NVD or the vendor, as the importers
-  take it), the highest score decides, through the CVSS qualitative scale;
+* for a package of a distribution (Debian, Ubuntu, Alpine) that some report rates with
+  the distribution's own rating (``extra["vendor_severity"]``: Trivy's vendor severity,
+  Grype's distribution feed), the highest of those ratings: the distribution knows how
+  its build is exposed, and NVD's score of the upstream flaw does not override it;
+* otherwise, when any report carries a CVSS base score (from NVD or the vendor, as the
+  importers take it), the highest score decides, through the CVSS qualitative scale;
 * otherwise the highest of the tools' own ratings.
 
 Every tool's own label is kept in ``extra["severities"]`` and the rule that decided in
-``extra["severity_rule"]`` (``cvss`` or ``label``).
+``extra["severity_rule"]`` (``vendor``, ``cvss`` or ``label``).
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from watchkeeper.vulns.importers.normalize import severity_from_score
+from watchkeeper.vulns.importers.normalize import severity_from_label, severity_from_score
 from watchkeeper.vulns.model import Finding, Package, _id_order
+from watchkeeper.vulns.versions import base_ecosystem
+
+DISTRIBUTIONS = frozenset({"Debian", "Ubuntu", "Alpine"})
+"""Ecosystems whose own severity rating is preferred to a CVSS score."""
 
 
 def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
@@ -66,7 +74,13 @@ def _merge(reports: list[Finding]) -> Finding:
         if label not in labels.setdefault(report.tool, []):
             labels[report.tool].append(label)
     scored = [report for report in reports if report.cvss_score is not None]
-    if scored:
+    vendor = [severity_from_label(str(report.extra["vendor_severity"]))
+              for report in reports if report.extra.get("vendor_severity")]
+    if vendor and _distribution_package(reports):
+        severity, rule = max(vendor, key=lambda rating: rating.rank), "vendor"
+        top = max(scored, key=lambda report: report.cvss_score or 0.0) if scored else None
+        vector, score = (top.cvss_vector, top.cvss_score) if top else (None, None)
+    elif scored:
         best = max(scored, key=lambda report: report.cvss_score or 0.0)
         severity, rule = severity_from_score(best.cvss_score or 0.0), "cvss"
         vector, score = best.cvss_vector, best.cvss_score
@@ -86,6 +100,12 @@ def _merge(reports: list[Finding]) -> Finding:
         cvss_vector=vector, cvss_score=score,
         references=_union(report.references for report in reports), extra=extra,
     )
+
+
+def _distribution_package(reports: list[Finding]) -> bool:
+    return any(report.package is not None
+               and base_ecosystem(report.package.ecosystem) in DISTRIBUTIONS
+               for report in reports)
 
 
 def _title(reports: list[Finding], ids: dict[str, str]) -> str:

@@ -3,11 +3,14 @@ databases and images under a path, matched against a local OSV database."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+from watchkeeper.errors import UsageError
 from watchkeeper.vulns.osv import OsvStore
 from watchkeeper.vulns.packages import extract
+from watchkeeper.vulns.packages.trees import IMAGE_PREFIX
 from watchkeeper.vulns.scan import Problem, RuleInfo, SourceResult
 from watchkeeper.vulns.versions import InvalidVersion
 
@@ -29,9 +32,12 @@ class DependencySource:
         found = extract([root])
         result.problems.extend(Problem(self.name, s.location, s.reason) for s in found.skipped)
         base = root if root.is_dir() else root.parent
-        with OsvStore(self.database) as store:
-            errors: list[InvalidVersion] = []
-            findings = store.match(found.packages, errors=errors)
+        errors: list[InvalidVersion] = []
+        try:
+            with OsvStore(self.database) as store:
+                findings = store.match(found.packages, errors=errors)
+        except sqlite3.DatabaseError as error:
+            raise UsageError(f"not an OSV database: {self.database} ({error})") from None
         for finding in findings:
             location = _relative(finding.location, base)
             moved = replace(finding, location=location, package=(
@@ -47,6 +53,8 @@ class DependencySource:
 
 
 def _relative(location: str, base: Path) -> str:
+    if location.startswith(IMAGE_PREFIX):
+        return location  # a path inside an image, not on disk
     try:
         return str(Path(location).resolve().relative_to(base.resolve()))
     except (ValueError, OSError):

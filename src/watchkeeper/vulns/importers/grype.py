@@ -1,5 +1,10 @@
 """Grype's JSON report (``grype IMAGE|dir:PATH|sbom:FILE -o json``): one finding per
-``matches[]`` entry, its ``relatedVulnerabilities`` as aliases."""
+``matches[]`` entry.
+
+A single related vulnerability is the same flaw under another id (a GHSA and its CVE)
+and becomes an alias. Several (an ALAS or DSA advisory relating CVE-1, CVE-2 and
+CVE-3) are different flaws the advisory fixes together: they stay apart, listed in
+``extra["related"]``, so that merging with other tools does not fold them into one."""
 
 from __future__ import annotations
 
@@ -74,7 +79,10 @@ class GrypeImporter(Importer):
         vuln_id = text(vuln, "id")
         related = [as_object(item, "a related vulnerability")
                    for item in opt_list(match, "relatedVulnerabilities")]
-        aliases = unique([text(item, "id") for item in related if item.get("id") != vuln_id])
+        others = unique([text(item, "id") for item in related if item.get("id") != vuln_id])
+        aliases = others if len(others) == 1 else ()
+        same = {vuln_id, *aliases}
+        own = [item for item in related if item.get("id") in same]
         paths = [opt_text(as_object(place, "a location"), "path")
                  for place in opt_list(artifact, "locations")]
         path = normalize_path(paths[0], self.root) if paths else ""
@@ -87,16 +95,19 @@ class GrypeImporter(Importer):
                                location=path)
         fix = opt_object(vuln, "fix")
         label = opt_text(vuln, "severity")
-        score, vector, cvss_source = _cvss(vuln, related)
+        score, vector, cvss_source = _cvss(vuln, own)
         description = opt_text(vuln, "description") or next(
-            (opt_text(item, "description") for item in related if item.get("description")), "")
+            (opt_text(item, "description") for item in own if item.get("description")), "")
         references = [*texts(vuln, "urls")]
         for item in related:
             references.extend(texts(item, "urls"))
         extra: dict[str, Any] = {
             "tool_severity": label, "namespace": opt_text(vuln, "namespace"),
+            # a distribution's own feed (debian:distro:debian:12): the rating is the vendor's
+            "vendor_severity": label if ":distro:" in opt_text(vuln, "namespace") else "",
             "fix_state": opt_text(fix, "state"), "data_source": opt_text(vuln, "dataSource"),
             "cvss_source": cvss_source, "paths": [normalize_path(p, self.root) for p in paths],
+            "related": list(others) if not aliases else [],
         }
         return Finding(
             kind="vulnerability", rule=vuln_id, title=f"{vuln_id} in {package.name}",

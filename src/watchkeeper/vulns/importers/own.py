@@ -3,6 +3,7 @@ every finding comes back with the key it was reported under."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from watchkeeper.vulns.importers.base import Importer, ImportResult
@@ -31,24 +32,70 @@ class WatchkeeperImporter(Importer):
             try:
                 result.findings.append(_finding(item))
             except (KeyError, TypeError, ValueError) as error:
-                result.skip(where, f"{type(error).__name__}: {error}")
+                reason = error.args[0] if isinstance(error, _Invalid) else (
+                    f"{type(error).__name__}: {error}")
+                result.skip(where, str(reason))
         return result
 
 
-def _finding(item: dict[str, Any]) -> Finding:
+class _Invalid(ValueError):
+    """A finding item whose fields do not have the types the report schema gives."""
+
+
+def _text(item: dict[str, Any], key: str, *, required: bool = True) -> str | None:
+    value = item.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value):
+        raise _Invalid(f"{key} must be a non-empty string" if required
+                       else f"{key} must be a string")
+    return value
+
+
+def _texts(item: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = item.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid(f"{key} must be a list of strings")
+    return tuple(value)
+
+
+def _score(item: dict[str, Any]) -> float | None:
+    value = item.get("cvss_score")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid("cvss_score must be a number")
+    if not math.isfinite(value) or not 0.0 <= value <= 10.0:
+        raise _Invalid(f"cvss_score must be between 0 and 10, not {value}")
+    return float(value)
+
+
+def _finding(item: Any) -> Finding:
+    if not isinstance(item, dict):
+        raise _Invalid(f"a finding must be an object, not {type(item).__name__}")
+    location = _text(item, "location")
+    assert location is not None
     package = item.get("package")
+    made_package = None
+    if package:
+        if not isinstance(package, dict):
+            raise _Invalid("package must be an object")
+        made_package = Package(str(_text(package, "ecosystem")), str(_text(package, "name")),
+                               str(_text(package, "version")), location,
+                               _text(package, "purl", required=False))
+    severity = item.get("severity")
+    if not isinstance(severity, str):
+        raise _Invalid("severity must be a string")
+    rule = str(_text(item, "rule"))
     made = Finding(
-        str(item["kind"]), str(item["rule"]), str(item.get("title") or item["rule"]),
-        Severity(item["severity"]), str(item["location"]), str(item.get("tool") or
-                                                               "watchkeeper"),
-        tuple(str(a) for a in item.get("aliases") or ()),
-        None if not package else Package(str(package["ecosystem"]), str(package["name"]),
-                                         str(package["version"]), str(item["location"]),
-                                         package.get("purl")),
-        tuple(str(v) for v in item.get("fixed_in") or ()),
-        str(item.get("message") or ""),
-        item.get("cvss_vector"),
-        float(item["cvss_score"]) if item.get("cvss_score") is not None else None)
-    if item.get("key") and made.key != item["key"]:
-        raise ValueError(f"the finding's key {item['key']} does not match its fields")
+        str(_text(item, "kind")), rule, _text(item, "title", required=False) or rule,
+        Severity(severity), location, _text(item, "tool", required=False) or "watchkeeper",
+        _texts(item, "aliases"), made_package, _texts(item, "fixed_in"),
+        _text(item, "message", required=False) or "",
+        _text(item, "cvss_vector", required=False), _score(item))
+    key = _text(item, "key", required=False)
+    if key and made.key != key:
+        raise ValueError(f"the finding's key {key} does not match its fields")
     return made

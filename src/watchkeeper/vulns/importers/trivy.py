@@ -109,10 +109,13 @@ class TrivyImporter(Importer):
         label = opt_text(record, "Severity")
         score, vector, cvss_source = _cvss(record)
         fixed = tuple(v.strip() for v in opt_text(record, "FixedVersion").split(",") if v.strip())
+        status = opt_text(record, "Status")
         extra: dict[str, Any] = {
             "tool_severity": label, "target": target_name,
+            "vendor_severity": _vendor_severity(record, opt_text(target, "Type")),
+            "vendor_status": status if status in VENDOR_STATUSES else "",
             "severity_source": opt_text(record, "SeveritySource"),
-            "status": opt_text(record, "Status"), "cwe": list(texts(record, "CweIDs")),
+            "status": status, "cwe": list(texts(record, "CweIDs")),
             "layer": opt_text(opt_object(record, "Layer"), "DiffID"),
             "primary_url": opt_text(record, "PrimaryURL"), "cvss_source": cvss_source,
         }
@@ -173,6 +176,28 @@ class TrivyImporter(Importer):
 def _os_target(name: str) -> str:
     """An OS packages target less the ``(debian 12.5)`` it ends with."""
     return re.sub(r"\s*\([^)]*\)$", "", name)
+
+
+VENDOR_STATUSES = frozenset({"will_not_fix", "end_of_life", "affected"})
+"""What a distribution says of a flaw it has not fixed, kept in ``extra["vendor_status"]``."""
+
+VENDOR_LEVELS = {0: "UNKNOWN", 1: "LOW", 2: "MEDIUM", 3: "HIGH", 4: "CRITICAL"}
+"""Trivy's ``VendorSeverity`` numbers."""
+
+
+def _vendor_severity(record: dict[str, Any], kind: str) -> str:
+    """The distribution's own rating of the flaw, when Trivy gives it: its
+    ``VendorSeverity`` entry (the target's ``Type`` names the distribution), else the
+    label when the distribution is its ``SeveritySource``."""
+    vendor = kind.lower()
+    if vendor not in DISTRO_ECOSYSTEMS:
+        return ""
+    level = opt_object(record, "VendorSeverity").get(vendor)
+    if isinstance(level, int) and not isinstance(level, bool) and level in VENDOR_LEVELS:
+        return VENDOR_LEVELS[level] if level else ""
+    if opt_text(record, "SeveritySource").lower() == vendor:
+        return opt_text(record, "Severity")
+    return ""
 
 
 def _ecosystem(kind: str) -> str:

@@ -44,6 +44,7 @@ def match_records(
         if lookup not in ids_cache:
             ids_cache[lookup] = ids_of(*lookup)
         name = normalize_name(package.ecosystem, package.name)
+        reported = False
         for record_id in ids_cache[lookup]:
             if record_id not in prepared:
                 prepared[record_id] = _prepare(record_of(record_id), keys)
@@ -53,10 +54,12 @@ def match_records(
             try:
                 fixed = _fixes_if_affected(ready, package, name)
             except InvalidVersion as error:
-                if errors is not None:
+                # another record may still list the exact version: go on, report once
+                if errors is not None and not reported:
                     error.location = package.location or None
                     errors.append(error)
-                break
+                reported = True
+                continue
             if fixed is not None:
                 findings.append(_finding(ready, package, fixed))
     return findings
@@ -77,15 +80,23 @@ def _fixes_if_affected(ready: _Prepared, package: Package, name: str) -> tuple[s
     """The fixed versions of the entries that affect the package, or None if none does."""
     hit = False
     fixed: list[str] = []
+    unreadable: InvalidVersion | None = None
     for entry, compiled in ready.entries:
         assert entry.package is not None
         if not ecosystems_meet(package.ecosystem, entry.package.ecosystem):
             continue
         if normalize_name(entry.package.ecosystem, entry.package.name) != name:
             continue
-        if compiled.includes(package.version):
+        try:
+            included = compiled.includes(package.version)
+        except InvalidVersion as error:
+            unreadable = unreadable or error  # another entry may list the exact version
+            continue
+        if included:
             hit = True
             fixed.extend(version for version in entry.fixed if version not in fixed)
+    if not hit and unreadable is not None:
+        raise unreadable
     return tuple(fixed) if hit else None
 
 

@@ -42,6 +42,17 @@ CREATE TABLE IF NOT EXISTS packages (
 CREATE INDEX IF NOT EXISTS packages_by_id ON packages(id);
 """
 
+MAX_MEMBER_BYTES = 16 * 1024 * 1024
+"""The largest record a zip member may hold, uncompressed (the largest OSV records are
+well under a megabyte)."""
+MAX_RATIO = 200
+"""The most a member may be compressed: JSON compresses some tens of times, not more."""
+MAX_TOTAL_BYTES = 8 * 1024 * 1024 * 1024
+"""The most one zip may hold, uncompressed, in all."""
+MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024
+"""The largest ``all.zip`` downloaded."""
+MAX_REDIRECTS = 5
+
 
 @dataclass
 class ImportReport:
@@ -63,9 +74,16 @@ class OsvStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(self.path)
+        except sqlite3.Error as error:
+            raise UsageError(f"not an OSV database: {self.path} ({error})") from None
+        try:
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise UsageError(f"not an OSV database: {self.path} ({error})") from None
 
     def close(self) -> None:
         self._db.close()
@@ -78,23 +96,42 @@ class OsvStore:
 
     # -- import ---------------------------------------------------------------------
 
-    def import_zip(self, path: Path | str) -> ImportReport:
+    def import_zip(self, path: Path | str, *, max_member_bytes: int = MAX_MEMBER_BYTES,
+                   max_total_bytes: int = MAX_TOTAL_BYTES) -> ImportReport:
         """Import an OSV ``all.zip``: one JSON record per member. Broken members are
-        counted and reported (member name and reason); the rest are imported."""
+        counted and reported (member name and reason); the rest are imported.
+
+        A member larger than ``max_member_bytes`` or compressed more than ``MAX_RATIO``
+        times is refused (a zip bomb), and a zip holding more than ``max_total_bytes``
+        in all is an error."""
         report = ImportReport(str(path))
         try:
             archive = zipfile.ZipFile(path)
         except (OSError, zipfile.BadZipFile) as error:
             raise InputError(f"not a readable zip: {error}", location=str(path)) from error
+        total = 0
         with archive, self._db:
             for member in archive.infolist():
                 if member.is_dir() or not member.filename.endswith(".json"):
                     continue
                 source = f"{path}!{member.filename}"
+                refused = _refused(member, max_member_bytes)
+                if refused:
+                    report.errors.append(OsvError(refused, location=source))
+                    continue
+                total += member.file_size
+                if total > max_total_bytes:
+                    raise InputError(f"refused: more than {max_total_bytes} bytes uncompressed",
+                                     location=str(path))
                 try:
-                    data = archive.read(member)
+                    with archive.open(member) as handle:
+                        data = handle.read(max_member_bytes + 1)
                 except (OSError, zipfile.BadZipFile, ValueError) as error:
                     report.errors.append(OsvError(f"unreadable member: {error}", location=source))
+                    continue
+                if len(data) > max_member_bytes:  # the header lied about the size
+                    report.errors.append(OsvError(
+                        f"refused: over {max_member_bytes} bytes", location=source))
                     continue
                 self._import_bytes(data, source, report)
         return report
@@ -124,27 +161,25 @@ class OsvStore:
         return report
 
     def refresh(
-        self, url_or_path: str | Path, *, client: httpx.Client | None = None, timeout: float = 60.0
+        self, url_or_path: str | Path, *, client: httpx.Client | None = None,
+        timeout: float = 60.0, max_bytes: int = MAX_DOWNLOAD_BYTES,
     ) -> ImportReport:
         """Import from an ``https://`` URL of an ``all.zip`` (downloaded to a temporary
-        file), or from a local zip or folder."""
+        file, at most ``max_bytes``; redirects followed only to other ``https://`` URLs),
+        or from a local zip or folder."""
         text = str(url_or_path)
         if "://" not in text:
             local = Path(text)
             return self.import_dir(local) if local.is_dir() else self.import_zip(local)
-        if not text.startswith("https://"):
+        if not text.lower().startswith("https://"):
             raise UsageError(f"OSV data is downloaded over HTTPS only, not {text!r}")
         own = client is None
-        http = client or httpx.Client(timeout=timeout, follow_redirects=True)
+        http = client or httpx.Client(timeout=timeout, follow_redirects=False)
         try:
             with tempfile.TemporaryDirectory() as folder:
                 target = Path(folder) / "all.zip"
                 try:
-                    with http.stream("GET", text, timeout=timeout) as response:
-                        response.raise_for_status()
-                        with target.open("wb") as out:
-                            for chunk in response.iter_bytes():
-                                out.write(chunk)
+                    _download(http, text, target, timeout, max_bytes)
                 except httpx.HTTPError as error:
                     raise InputError(f"download failed: {error}", location=text) from error
                 report = self.import_zip(target)
@@ -237,6 +272,44 @@ class OsvStore:
         Versions the ecosystem's rules cannot read are skipped, and collected in
         ``errors`` when a list is given."""
         return match_records(packages, self.ids, self.record, errors=errors)
+
+
+def _refused(member: zipfile.ZipInfo, max_bytes: int) -> str:
+    """Why a zip member is not read (too large, or compressed like a bomb), or ""."""
+    if member.file_size > max_bytes:
+        return f"refused: {member.file_size} bytes uncompressed, the limit is {max_bytes}"
+    if member.file_size > 1024 * 1024 and (
+            member.compress_size == 0 or member.file_size / member.compress_size > MAX_RATIO):
+        return (f"refused: compressed {member.compress_size} bytes expand to "
+                f"{member.file_size}, more than {MAX_RATIO} times")
+    return ""
+
+
+def _download(http: httpx.Client, url: str, target: Path, timeout: float,
+              max_bytes: int) -> None:
+    """``url`` into ``target``: redirects only to ``https://``, at most ``max_bytes``."""
+    for _ in range(MAX_REDIRECTS + 1):
+        with http.stream("GET", url, timeout=timeout, follow_redirects=False) as response:
+            if response.is_redirect:
+                location = str(response.url.join(response.headers.get("location", "")))
+                if not location.lower().startswith("https://"):
+                    raise UsageError(f"refused: {url} redirects to {location!r}, not HTTPS")
+                url = location
+                continue
+            response.raise_for_status()
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise InputError(f"refused: {declared} bytes, the limit is {max_bytes}",
+                                 location=url)
+            size = 0
+            with target.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise InputError(f"refused: over {max_bytes} bytes", location=url)
+                    out.write(chunk)
+            return
+    raise InputError(f"more than {MAX_REDIRECTS} redirects", location=url)
 
 
 def _instant(value: str, source: str) -> str:

@@ -92,7 +92,7 @@ def _read_layer(layer: tarfile.TarFile, digest: str, tree: ImageTree,
         members += 1
         if members > limits.max_members:
             raise PackageSourceError(f"more than {limits.max_members} files in the image")
-        where = f"{tree.label}:{digest}/{member.name}"
+        where = tree.location(member.name)
         try:
             name = join("", _clean(member.name))
             if member.name.startswith("/"):

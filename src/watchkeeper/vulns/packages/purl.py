@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from watchkeeper.errors import InputError
+from watchkeeper.vulns.versions import base_ecosystem, release_of
 
 
 class PurlError(InputError):
@@ -143,7 +144,7 @@ def from_purl(purl: Purl) -> tuple[str, str, str | None]:
 def purl_for(ecosystem: str, name: str, version: str) -> str | None:
     """The purl of a package found in a lockfile or a database, or None for other
     ecosystems."""
-    base, _, release = ecosystem.partition(":")
+    base, release = base_ecosystem(ecosystem), release_of(ecosystem)
     qualifiers: dict[str, str] = {}
     namespace: str | None = None
     if base in ("Debian", "Ubuntu", "Alpine"):

@@ -101,6 +101,10 @@ class Entry:
     """Why the file could not be kept (too large): reported when a source reads it."""
 
 
+IMAGE_PREFIX = "image:"
+"""How the location of a file found in an image starts."""
+
+
 @dataclass
 class ImageTree:
     """The files of an image that package sources may read, after all layers."""
@@ -128,9 +132,9 @@ class ImageTree:
         return entry is not None and entry.link is None
 
     def location(self, path: str) -> str:
-        entry = self.entries.get(path)
-        layer = f"{entry.layer}/" if entry is not None else ""
-        return f"{self.label}:{layer}{path}"
+        """``image:<path in the image>``: neither the layer's digest nor the archive's
+        name, so that a rebuilt image or a renamed tarball keeps its findings' keys."""
+        return f"{IMAGE_PREFIX}{path}"
 
     def files(self) -> list[str]:
         return sorted(path for path, entry in self.entries.items() if entry.link is None)

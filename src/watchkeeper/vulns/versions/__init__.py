@@ -8,14 +8,22 @@ Errors: :class:`InvalidVersion` (an ``InputError``) for a version the rules cann
 """
 
 from watchkeeper.vulns.versions.base import Comparator, InvalidVersion, Key, UnsupportedEcosystem
-from watchkeeper.vulns.versions.registry import BUILTIN, base_ecosystem, comparator
+from watchkeeper.vulns.versions.registry import (
+    BUILTIN,
+    RELEASE_QUALIFIERS,
+    base_ecosystem,
+    comparator,
+    release_of,
+)
 
 __all__ = [
     "BUILTIN",
+    "RELEASE_QUALIFIERS",
     "Comparator",
     "InvalidVersion",
     "Key",
     "UnsupportedEcosystem",
     "base_ecosystem",
     "comparator",
+    "release_of",
 ]

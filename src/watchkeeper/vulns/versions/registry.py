@@ -42,6 +42,18 @@ def base_ecosystem(ecosystem: str) -> str:
     return ecosystem.split(":", 1)[0]
 
 
+RELEASE_QUALIFIERS = frozenset({"LTS", "Pro"})
+"""Words OSV adds to a release that do not make it another one: ``Ubuntu:22.04:LTS``
+and ``Ubuntu:Pro:22.04:LTS`` are the release ``Ubuntu:22.04`` packages are found in."""
+
+
+def release_of(ecosystem: str) -> str:
+    """The release an ecosystem names, without qualifiers: ``22.04`` for ``Ubuntu:22.04``,
+    ``Ubuntu:22.04:LTS`` and ``Ubuntu:Pro:22.04:LTS``; ``""`` for a bare ``Ubuntu``."""
+    _, _, rest = ecosystem.partition(":")
+    return ":".join(part for part in rest.split(":") if part and part not in RELEASE_QUALIFIERS)
+
+
 def comparator(ecosystem: str) -> Comparator:
     """The version rules of ``ecosystem``; :class:`UnsupportedEcosystem` if none are known."""
     found = BUILTIN.get(base_ecosystem(ecosystem))
