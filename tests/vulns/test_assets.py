@@ -77,23 +77,27 @@ def test_hosts_seen_in_events_are_proposed_until_listed(api: Api) -> None:
     assert len(again) == len(proposed) - 1
 
 
-def test_an_nmap_report_proposes_the_hosts_the_inventory_lacks(api: Api) -> None:
+def test_an_nmap_report_adds_hosts_only_for_those_who_may_manage_assets(api: Api) -> None:
     before = api.client.get("/api/v1/assets", headers=api.bearer("viewer")).json()
     report = (ROOT / "tests" / "data" / "scans" / "nmap" / "dmz.xml").read_bytes()
-    done = api.client.post("/api/v1/vulns/import", content=report, headers=api.bearer("admin"),
-                           params={"source": "net:dmz", "format": "nmap"}).json()
-    assert done["hosts_seen"]
-    assert {h["name"] for h in done["hosts_missing"]} == set(done["hosts_seen"])
-    assert all(h["ip"] for h in done["hosts_missing"])
-    after = api.client.get("/api/v1/assets", headers=api.bearer("viewer")).json()
-    assert after == before, "proposed, not added: adding assets needs assets:manage"
-    first = done["hosts_missing"][0]
-    api.client.put("/api/v1/assets", json={"name": first["name"], "ip": first["ip"]},
-                   headers=api.bearer("admin"))
-    again = api.client.post("/api/v1/vulns/import", content=report,
-                            headers=api.bearer("admin"),
-                            params={"source": "net:dmz", "format": "nmap"}).json()
-    assert first["name"] not in {h["name"] for h in again["hosts_missing"]}
+    params = {"source": "net:dmz", "format": "nmap"}
+    proposed = api.client.post("/api/v1/vulns/import", content=report, params=params,
+                               headers=api.bearer("analyst")).json()
+    assert proposed["hosts_seen"]
+    assert {h["name"] for h in proposed["hosts_missing"]} == set(proposed["hosts_seen"])
+    assert not any(h.get("added") for h in proposed["hosts_missing"])
+    assert api.client.get("/api/v1/assets", headers=api.bearer("viewer")).json() == before
+    added = api.client.post("/api/v1/vulns/import", content=report, params=params,
+                            headers=api.bearer("admin")).json()
+    assert all(h["added"] for h in added["hosts_missing"])
+    names = {a["name"]: a for a in api.client.get(
+        "/api/v1/assets", headers=api.bearer("viewer")).json()}
+    for host in added["hosts_missing"]:
+        assert names[host["name"]]["ip"] == host["ip"]
+        assert names[host["name"]]["tags"] == "discovered by network scan"
+    again = api.client.post("/api/v1/vulns/import", content=report, params=params,
+                            headers=api.bearer("admin")).json()
+    assert again["hosts_missing"] == []
     trends = api.client.get("/api/v1/vulns/trends", headers=api.bearer("viewer")).json()
     assert sum(t["open"] for t in trends["by_team"].values()) == sum(
         trends["open_by_severity"].values())

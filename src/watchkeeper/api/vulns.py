@@ -55,13 +55,16 @@ async def import_report(request: Request, services: ServicesDep, who: Manager,
     """A scanner's report (Trivy, Grype, OSV-Scanner, pip-audit, SARIF, CycloneDX VEX,
     OpenVAS, nmap; detected when ``format`` is not given) for one ``source``: findings are
     merged across tools and kept by key, prioritized with ``asset``'s criticality and
-    exposure; what is urgent on an exposed critical asset opens a case."""
+    exposure; what is urgent on an exposed critical asset opens a case. Hosts a network
+    scan finds that the inventory lacks are added when the caller may manage assets, and
+    listed in ``hosts_missing`` either way."""
     body = await request.body()
     if len(body) > MAX_REPORT_BYTES:
         raise PayloadTooLarge(f"a report is {MAX_REPORT_BYTES} bytes at most")
     done = await run_in_threadpool(
-        lambda: services.vulns.import_report(who.actor, body, source=source, format=format,
-                                             asset=asset, complete=complete))
+        lambda: services.vulns.import_report(
+            who.actor, body, source=source, format=format, asset=asset, complete=complete,
+            add_hosts=who.can(Permission.ASSETS_MANAGE)))
     ingest = done.ingest
     return {"source": source, "new": ingest.new, "updated": ingest.updated,
             "reopened": ingest.reopened, "fixed": ingest.fixed,

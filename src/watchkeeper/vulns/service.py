@@ -125,11 +125,12 @@ class VulnService:
 
     def import_report(self, actor: str, data: bytes, *, source: str,
                       format: str | None = None, asset: str | None = None,
-                      complete: bool = True) -> ImportOutcome:
+                      complete: bool = True, add_hosts: bool = False) -> ImportOutcome:
         """Import a scanner's report for ``source``: findings merged across tools and kept
         by key; VEX statements recorded as decisions on the stored findings they name;
-        hosts a network scan found listed, the ones the inventory lacks proposed. A report
-        with records left out is not complete: it fixes nothing."""
+        hosts a network scan found listed, and the ones the inventory lacks proposed, or
+        added with ``add_hosts`` (for a caller who may manage assets). A report with records
+        left out is not complete: it fixes nothing."""
         result = import_report(data, source=source, format=format)
         findings = merge_findings(result.findings)
         if findings or not result.vex:
@@ -140,6 +141,11 @@ class VulnService:
             ingest = IngestReport(source)
         outcome = ImportOutcome(ingest, list(result.skipped))
         outcome.assets_seen, outcome.assets_missing = self._hosts(result.assets)
+        if add_hosts:
+            for host in outcome.assets_missing:
+                self.assets.put(actor, host["name"], "medium", host["ip"], None,
+                                "discovered by network scan", kind="host")
+                host["added"] = True
         for statement in result.vex:
             state = VEX_STATES.get(statement.state)
             if state is None:
