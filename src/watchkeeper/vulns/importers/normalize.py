@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from watchkeeper.vulns.cvss import severity_of_score
 from watchkeeper.vulns.model import Package, Severity
 
 PURL_ECOSYSTEMS = {
@@ -132,17 +133,8 @@ def network_location(host: str, port: str = "", protocol: str = "") -> str:
 
 
 def severity_from_score(score: float) -> Severity:
-    """CVSS v3/v4 qualitative ratings: 0 none (info), up to 3.9 low, 6.9 medium, 8.9
-    high, then critical."""
-    if score <= 0:
-        return Severity.INFO
-    if score < 4:
-        return Severity.LOW
-    if score < 7:
-        return Severity.MEDIUM
-    if score < 9:
-        return Severity.HIGH
-    return Severity.CRITICAL
+    """CVSS v3/v4 qualitative ratings (see :func:`watchkeeper.vulns.cvss.severity_of_score`)."""
+    return severity_of_score(score)
 
 
 LABELS = {
