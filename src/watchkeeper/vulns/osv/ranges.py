@@ -16,7 +16,7 @@ event versions cannot be read is skipped: it cannot say anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from watchkeeper.vulns.osv.model import Affected, Range
 from watchkeeper.vulns.versions import (
@@ -59,14 +59,17 @@ class _Range:
 
 @dataclass(frozen=True, slots=True)
 class CompiledAffected:
-    """An ``affected`` entry with its event versions parsed once, for many lookups."""
+    """An ``affected`` entry with its event versions parsed once, for many lookups. The
+    explicit ``versions`` list is parsed only when a version is neither listed as written
+    nor inside a range (records often list hundreds of versions their ranges cover)."""
 
     versions: frozenset[str]
     ranges: tuple[_Range, ...]
     ecosystem: Comparator | None
-    listed: frozenset[Key] | tuple[Key, ...] = ()
-    """The keys of ``versions`` that the ecosystem's rules can read (a set when the
-    keys hash, as tuples and PEP 440 versions do)."""
+    cache: KeyCache | None = None
+    _listed: list[frozenset[Key] | tuple[Key, ...]] = field(default_factory=list)
+    """The keys of ``versions`` that the ecosystem's rules can read, once computed (a set
+    when the keys hash, as tuples and PEP 440 versions do)."""
 
     def includes(self, version: str) -> bool:
         """Whether ``version`` is affected; :class:`InvalidVersion` if the ecosystem's
@@ -74,25 +77,37 @@ class CompiledAffected:
         if version in self.versions:
             return True
         keys: dict[int, Key] = {}
-        if self.ecosystem is not None and self.versions:
-            try:
-                own = keys[id(self.ecosystem)] = self.ecosystem.key(version)
-            except InvalidVersion:
-                if not self.ranges:
-                    return False
-                raise
-            if isinstance(self.listed, frozenset):
-                if own in self.listed:
-                    return True
-            elif any(not (own < key or key < own) for key in self.listed):
-                return True
         for range_ in self.ranges:
             rules = range_.comparator
             if id(rules) not in keys:
                 keys[id(rules)] = rules.key(version)
             if range_.includes(keys[id(rules)]):
                 return True
-        return False
+        if self.ecosystem is None or not self.versions:
+            return False
+        try:
+            own = keys.get(id(self.ecosystem)) or self.ecosystem.key(version)
+        except InvalidVersion:
+            return False  # the ranges, if any, read it: only listed versions are left
+        listed = self.listed()
+        if isinstance(listed, frozenset):
+            return own in listed
+        return any(not (own < key or key < own) for key in listed)
+
+    def listed(self) -> frozenset[Key] | tuple[Key, ...]:
+        if not self._listed:
+            assert self.ecosystem is not None
+            found: list[Key] = []
+            for version in self.versions:
+                try:
+                    found.append(_key(self.ecosystem, version, self.cache))
+                except InvalidVersion:
+                    continue
+            try:
+                self._listed.append(frozenset(found))
+            except TypeError:
+                self._listed.append(tuple(found))
+        return self._listed[0]
 
 
 KeyCache = dict[tuple[int, str], Key]
@@ -126,18 +141,7 @@ def compile_affected(entry: Affected, cache: KeyCache | None = None) -> Compiled
         compiled = _compile_range(range_, rules, cache)
         if compiled is not None:
             ranges.append(compiled)
-    listed: list[Key] = []
-    if ecosystem is not None:
-        for version in entry.versions:
-            try:
-                listed.append(_key(ecosystem, version, cache))
-            except InvalidVersion:
-                continue
-    try:
-        keys: frozenset[Key] | tuple[Key, ...] = frozenset(listed)
-    except TypeError:
-        keys = tuple(listed)
-    return CompiledAffected(frozenset(entry.versions), tuple(ranges), ecosystem, keys)
+    return CompiledAffected(frozenset(entry.versions), tuple(ranges), ecosystem, cache)
 
 
 def _compile_range(range_: Range, rules: Comparator, cache: KeyCache | None) -> _Range | None:
