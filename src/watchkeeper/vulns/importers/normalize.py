@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 from watchkeeper.vulns.cvss import severity_of_score
 from watchkeeper.vulns.model import Package, Severity
+from watchkeeper.vulns.packages import purl as packages_purl
 
 PURL_ECOSYSTEMS = {
     "pypi": "PyPI", "npm": "npm", "golang": "Go", "cargo": "crates.io", "gem": "RubyGems",
@@ -58,18 +59,14 @@ class Purl:
 
 
 def parse_purl(text: str) -> Purl | None:
-    """``pkg:type/namespace/name@version?qualifiers#subpath``, or None when it is not one."""
-    if not text.startswith("pkg:"):
+    """``pkg:type/namespace/name@version?qualifiers#subpath`` (read by the package
+    extractors' parser), or None when it is not one: a scanner's bad purl is not an error,
+    the finding just has no package identity from it."""
+    try:
+        read = packages_purl.parse_purl(text)
+    except packages_purl.PurlError:
         return None
-    rest = text[4:].split("#", 1)[0].split("?", 1)[0].strip("/")
-    version = ""
-    if "@" in rest.rsplit("/", 1)[-1]:
-        rest, version = rest.rsplit("@", 1)
-    type_, _, path = rest.partition("/")
-    if not type_ or not path:
-        return None
-    namespace, _, name = path.rpartition("/")
-    return Purl(type_.lower(), unquote(namespace), unquote(name), unquote(version))
+    return Purl(read.type, read.namespace or "", read.name, read.version or "")
 
 
 def pep503(name: str) -> str:
