@@ -175,7 +175,13 @@ class Dispatcher:
 
     def _cursor(self, name: str, column: Any) -> tuple[int, int]:
         """The last id looked at, and the lowest id ever to look at (what existed when the
-        cursor was made: the history is not dispatched)."""
+        cursor was made: the history is not dispatched). Read without the write lock;
+        written only the first time."""
+        with self.db.read() as session:
+            row = session.get(PlaybookCursorRow, name)
+            floor = session.get(PlaybookCursorRow, f"{name}:floor")
+            if row is not None:
+                return int(row.last_id or 0), int(floor.last_id or 0) if floor else 0
         with self.db.session() as session:
             row = session.get(PlaybookCursorRow, name)
             floor = session.get(PlaybookCursorRow, f"{name}:floor")
@@ -187,6 +193,10 @@ class Dispatcher:
             return int(row.last_id or 0), int(floor.last_id or 0) if floor else 0
 
     def _tick(self, name: str, now: datetime) -> datetime:
+        with self.db.read() as session:
+            row = session.get(PlaybookCursorRow, name)
+            if row is not None:
+                return row.last_at or now
         with self.db.session() as session:
             row = session.get(PlaybookCursorRow, name)
             if row is None:

@@ -21,7 +21,7 @@ from watchkeeper.vulns.importers.normalize import (
 from watchkeeper.vulns.importers.records import (
     RecordError,
     as_object,
-    load_json_object,
+    load_report,
     opt_list,
     opt_number,
     opt_object,
@@ -54,13 +54,10 @@ class GrypeImporter(Importer):
 
     def load(self, data: bytes, source: str) -> ImportResult:
         result = ImportResult()
-        doc = load_json_object(data, source, result)
-        if doc is None:
+        report = load_report(data, source, result, "matches", "a Grype report")
+        if report is None:
             return result
-        matches = doc.get("matches")
-        if not isinstance(matches, list):
-            result.skip(source, "not a Grype report: no matches list")
-            return result
+        doc, matches = report
         origin = doc.get("source")
         image, directory = _scope(origin if isinstance(origin, dict) else {})
         distro = opt_text(doc["distro"], "name") if isinstance(doc.get("distro"), dict) else ""

@@ -15,7 +15,7 @@ from watchkeeper.vulns.importers.normalize import (
 from watchkeeper.vulns.importers.records import (
     RecordError,
     as_object,
-    load_json_object,
+    load_report,
     opt_list,
     opt_number,
     opt_object,
@@ -39,13 +39,10 @@ class OsvScannerImporter(Importer):
 
     def load(self, data: bytes, source: str) -> ImportResult:
         result = ImportResult()
-        doc = load_json_object(data, source, result)
-        if doc is None:
+        report = load_report(data, source, result, "results", "an OSV-Scanner report")
+        if report is None:
             return result
-        results = doc.get("results")
-        if not isinstance(results, list):
-            result.skip(source, "not an OSV-Scanner report: no results list")
-            return result
+        _, results = report
         for index, entry in enumerate(results):
             where = f"{source}: results[{index}]"
             try:

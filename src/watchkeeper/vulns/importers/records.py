@@ -39,6 +39,20 @@ def load_json_object(data: bytes, source: str, result: ImportResult) -> dict[str
     return doc
 
 
+def load_report(data: bytes, source: str, result: ImportResult, key: str,
+                what: str) -> tuple[dict[str, Any], list[Any]] | None:
+    """A JSON report and the list of records under ``key``; None, with the reason in
+    ``result``, when the data is not such a report (``what`` names the format)."""
+    doc = load_json_object(data, source, result)
+    if doc is None:
+        return None
+    records = doc.get(key)
+    if not isinstance(records, list):
+        result.skip(source, f"not {what}: no {key} list")
+        return None
+    return doc, records
+
+
 def load_xml(data: bytes, source: str, result: ImportResult) -> Element | None:
     """The root element, or None after recording why: broken XML, or XML that declares
     entities or reaches outside the document (entity expansion bombs, XXE) is refused."""

@@ -16,7 +16,7 @@ from watchkeeper.vulns.importers.normalize import (
 from watchkeeper.vulns.importers.records import (
     RecordError,
     as_object,
-    load_json_object,
+    load_report,
     opt_list,
     opt_number,
     opt_object,
@@ -47,13 +47,10 @@ class SarifImporter(Importer):
 
     def load(self, data: bytes, source: str) -> ImportResult:
         result = ImportResult()
-        doc = load_json_object(data, source, result)
-        if doc is None:
+        report = load_report(data, source, result, "runs", "a SARIF log")
+        if report is None:
             return result
-        runs = doc.get("runs")
-        if not isinstance(runs, list):
-            result.skip(source, "not a SARIF log: no runs list")
-            return result
+        _, runs = report
         for index, run in enumerate(runs):
             where = f"{source}: runs[{index}]"
             try:
