@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -117,7 +118,7 @@ def url_text(text: str) -> str:
     return f"{scheme}://{host}{rest or '/'}"
 
 
-def _hash(kind: Kind) -> object:
+def _hash(kind: Kind) -> Callable[[str], str]:
     def check(text: str) -> str:
         digest = text.lower()
         if len(digest) != HASH_LENGTHS[kind] or not _HEX.match(digest):
@@ -162,7 +163,7 @@ def _cve(text: str) -> str:
     return name
 
 
-_NORMALIZERS = {
+_NORMALIZERS: dict[Kind, Callable[[str], str]] = {
     Kind.IPV4: _ipv4,
     Kind.IPV6: _ipv6,
     Kind.CIDR: _cidr,
