@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -257,3 +257,52 @@ class FeedResult:
     problems: list[FeedProblem]
     cursor: str | None = None
     """Where the next incremental pull starts (a TAXII ``added_after``, a MISP timestamp)."""
+    withdrawn: list[tuple[Kind, str]] = field(default_factory=list)
+    """Values the source has taken back (a revoked STIX indicator, a MISP attribute no
+    longer flagged for detection): the store stops crediting them to this source."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIndicator:
+    """An indicator as the store keeps it: every source's contribution merged."""
+
+    id: int
+    kind: Kind
+    value: str
+    confidence: int
+    """The highest confidence any of its sources gives."""
+    tlp: str
+    """The most restrictive TLP any of its sources gives."""
+    sources: tuple[str, ...]
+    tags: tuple[str, ...]
+    attack: tuple[str, ...]
+    threat: str | None
+    description: str
+    first_seen: datetime
+    last_seen: datetime
+    valid_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    sightings: int
+    """Times it was seen in events (or reported seen)."""
+    false_positives: int
+    last_sighting: datetime | None
+    score: float
+    """0–100: confidence decayed by age, raised by sightings, cut by false positives."""
+    active: bool
+    """Whether it matches: valid, above the decay threshold, on no warning list."""
+    external_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSighting:
+    id: int
+    indicator_id: int
+    kind: str
+    """``seen`` or ``false-positive``."""
+    at: datetime
+    by: str
+    """``system`` for a match in the events, else the analyst or the source."""
+    count: int = 1
+    event_id: str | None = None
+    note: str = ""
