@@ -45,6 +45,9 @@ class AlertRow(Base):
     closed_by: Mapped[str | None] = mapped_column(String(200))
     closed_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+    context: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """What the rule knew beyond the events: for a threat-intel match, the indicator, its
+    sources, confidence, TLP and related threat."""
 
     __table_args__ = (
         Index("ix_alerts_group", "rule_id", "group_key", "first_seen"),

@@ -78,6 +78,7 @@ def alert_dict(row: AlertRow) -> dict[str, Any]:
         "closed_by": row.closed_by,
         "closed_at": row.closed_at,
         "note": row.note,
+        "context": row.context,
     }
 
 

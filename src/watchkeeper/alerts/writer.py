@@ -232,6 +232,7 @@ def _new_alert(window: _Window, now: datetime) -> dict[str, Any]:
         "first_seen": min(times),
         "last_seen": max(times),
         "count": len(window.members),
+        "context": rule.context,
         "first_event_id": first[EVENT_ID],
         "first_ingested": first.get(INGESTED) or now,
         "created_at": now,

@@ -61,6 +61,8 @@ class Rule:
     description: str = ""
     falsepositives: tuple[str, ...] = ()
     author: str = ""
+    context: dict[str, Any] | None = None
+    """Kept on each of the rule's alerts (a threat-intel match's indicator)."""
 
     @property
     def tactics(self) -> tuple[str, ...]:
