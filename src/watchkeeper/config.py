@@ -188,6 +188,41 @@ class ResponseSettings(BaseModel):
     """How long a worker holds a run it advances before another may take it over."""
 
 
+class IntelSettings(BaseModel):
+    enabled: bool = True
+    """Match every event against the active indicators as it arrives."""
+    retro_hunt_days: int = Field(30, ge=0, le=3650)
+    """How far back stored events are searched for new indicators; 0 turns it off."""
+    fields: dict[str, list[str]] = Field(default_factory=dict)
+    """Per indicator kind, the event fields matched against it, replacing the defaults
+    (``ipv4 = ["source.ip", "destination.ip"]``; IPv4 fields also serve IPv6 and CIDR)."""
+    decay: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """Per kind, ``lifetime_days``, ``decay_speed`` and ``threshold`` of the decay model."""
+    warninglists: list[Path] = Field(default_factory=list)
+    """Files and folders of warning lists (MISP format) whose values never match."""
+    builtin_warninglists: bool = True
+    """Use the shipped lists: private and special-purpose ranges, public DNS resolvers,
+    reserved names."""
+    refresh_interval_s: float = Field(5.0, gt=0)
+    """How often the matcher checks the store for new, changed or decayed indicators."""
+    feed_check_interval_s: float = Field(60.0, gt=0)
+    """How often feeds are checked for being due."""
+    max_feed_mb: int = Field(256, ge=1)
+    """Larger feed documents are refused."""
+    share_max_tlp: str = "amber"
+    """The most restrictive TLP the TAXII server and exports hand out by default."""
+
+    @field_validator("share_max_tlp")
+    @classmethod
+    def _tlp(cls, value: str) -> str:
+        from watchkeeper.intel.model import tlp_label
+
+        try:
+            return tlp_label(value)
+        except Exception as error:
+            raise ValueError(str(error)) from None
+
+
 class Settings(BaseSettings):
     """Everything ``serve`` needs; see ``docs/configuration.md``."""
 
@@ -213,6 +248,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     cases: CaseSettings = Field(default_factory=CaseSettings)
     response: ResponseSettings = Field(default_factory=ResponseSettings)
+    intel: IntelSettings = Field(default_factory=IntelSettings)
 
     @field_validator("log_level")
     @classmethod

@@ -56,6 +56,8 @@ class AlertStats:
     grouped: int = 0
     """Matches counted into an alert that already existed."""
     created_ids: list[int] = field(default_factory=list)
+    counted: dict[str, int] = field(default_factory=dict)
+    """Matches newly counted, per rule id (a replay counts none)."""
 
 
 @dataclass(slots=True)
@@ -97,6 +99,7 @@ class AlertWriter:
         now = now or datetime.now(UTC)
         matches = _fresh(session, _with_rule_ids(matches, rules))
         stats.duplicates = stats.matches - matches.height
+        stats.counted = dict(matches.group_by("rule_id").len().iter_rows())
         rows = matches.sort(["@timestamp", EVENT_ID], nulls_last=True).to_dicts()
         by_rule: dict[str, Rule] = {rule.id: rule for rule in rules}
         windows: list[_Window] = []

@@ -46,10 +46,15 @@ class IndicatorRow(Base):
     active: Mapped[bool] = mapped_column(default=True)
     suppressed_by: Mapped[str | None] = mapped_column(String(300))
     """The warning list or allowlist entry that keeps it from matching."""
+    hunted_at: Mapped[datetime | None]
+    """When stored events were searched for it (retro-hunt); null until then."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
-    __table_args__ = (Index("ix_intel_indicators_active", "active", "kind"),)
+    __table_args__ = (
+        Index("ix_intel_indicators_active", "active", "kind"),
+        Index("ix_intel_indicators_hunt", "active", "hunted_at"),
+    )
 
 
 class IndicatorSourceRow(Base):

@@ -18,21 +18,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 import polars as pl
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.writer import AlertWriter, Grouping, match_columns
 from watchkeeper.deadletters.service import DeadLetters, Rejected
+from watchkeeper.detection.rules import Rule
 from watchkeeper.errors import UsageError
 from watchkeeper.events.enrich import AssetEnricher
 from watchkeeper.events.model import EVENT_ID, INGESTED
 from watchkeeper.events.normalize import Normalizer
 from watchkeeper.ingest.spool import Chunk, Spool
+from watchkeeper.intel.service import GROUPING as INTEL_GROUPING
+from watchkeeper.intel.service import RULE_PREFIX as INTEL_PREFIX
+from watchkeeper.intel.service import IntelService
 from watchkeeper.ops.metrics import Metrics
 from watchkeeper.pipeline.decode import Decoded, Decoder
 from watchkeeper.pipeline.storing import StoreWriter
@@ -90,11 +95,13 @@ class Pipeline:
         metrics: Metrics,
         batch_size: int = 20_000,
         max_latency_s: float = 0.2,
+        intel: IntelService | None = None,
     ) -> None:
         self.spool, self.store, self.db, self.rules = spool, store, db, rules
         self.decoder, self.normalizer, self.dead_letters = decoder, normalizer, dead_letters
         self.metrics = metrics
         self.assets = assets
+        self.intel = intel
         self.batch_size = batch_size
         self.bytes_per_event = float(BYTES_PER_EVENT)
         self.max_latency_s = max_latency_s
@@ -244,9 +251,23 @@ class Pipeline:
         with stage.labels("detect").time():
             found = active.engine.evaluate(frame.drop(EVENT_ID, INGESTED)) if frame.height \
                 else None
-        matches = _matches(frame, found, [*active.groupings.values(), active.default_grouping])
+        hits = None
+        if self.intel is not None and frame.height:
+            with stage.labels("intel").time():
+                hits = self.intel.match(frame)
+        groupings = [*active.groupings.values(), active.default_grouping, INTEL_GROUPING]
+        matches = _matches(frame, found, groupings)
+        rules = active.rules
         with stage.labels("alerts").time(), self.db.session() as session:
-            stats = self.writer.record(session, matches, active.rules, active.grouping)
+            if hits is not None and hits.height and self.intel is not None:
+                rules, matches = _with_intel(self.intel, session, frame, hits, rules, matches,
+                                             groupings)
+            stats = self.writer.record(session, matches, rules, _grouping(active.grouping))
+            if self.intel is not None:
+                seen = {int(rule_id.removeprefix(INTEL_PREFIX)): count
+                        for rule_id, count in stats.counted.items()
+                        if rule_id.startswith(INTEL_PREFIX)}
+                self.intel.record_seen(session, seen, datetime.now(UTC))
             self.dead_letters.put_rejected(session, decoded.rejected)
         now = datetime.now(UTC)
         if stats.created and matches.height:
@@ -295,6 +316,29 @@ class Pipeline:
         m.lag.set(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
         if alerts:
             m.alerts_created.inc(alerts)
+
+
+def _grouping(rules: Callable[[Rule], Grouping]) -> Callable[[Rule], Grouping]:
+    """Indicator matches group by indicator and host; rules as their settings say."""
+    return lambda rule: INTEL_GROUPING if rule.id.startswith(INTEL_PREFIX) else rules(rule)
+
+
+def _with_intel(
+    intel: IntelService, session: Session, frame: pl.DataFrame, hits: pl.DataFrame,
+    rules: Sequence[Rule], matches: pl.DataFrame, groupings: Sequence[Grouping],
+) -> tuple[list[Rule], pl.DataFrame]:
+    """The rules and matches with one synthetic rule per matched indicator appended."""
+    extra = intel.rules_for(session, hits)
+    index = {int(rule.id.removeprefix(INTEL_PREFIX)): len(rules) + i
+             for i, rule in enumerate(extra)}
+    hits = hits.filter(pl.col("indicator").is_in(list(index)))
+    found = pl.DataFrame({
+        "rule": hits["indicator"].replace_strict(index, return_dtype=pl.UInt32),
+        "row": hits["row"],
+    }).unique(maintain_order=True)
+    more = _matches(frame, found, groupings)
+    return [*rules, *extra], pl.concat([matches, more.select(matches.columns)],
+                                       how="vertical_relaxed")
 
 
 def _matches(

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("expires_at", UtcDateTime(timezone=True), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("suppressed_by", sa.String(length=300), nullable=True),
+        sa.Column("hunted_at", UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_intel_indicators")),
@@ -82,6 +83,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("intel_indicators", schema=None) as batch_op:
         batch_op.create_index("ix_intel_indicators_active", ["active", "kind"], unique=False)
+        batch_op.create_index("ix_intel_indicators_hunt", ["active", "hunted_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_intel_indicators_created_at"), ["created_at"], unique=False
         )
@@ -168,6 +170,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_intel_indicators_kind"))
         batch_op.drop_index(batch_op.f("ix_intel_indicators_expires_at"))
         batch_op.drop_index(batch_op.f("ix_intel_indicators_created_at"))
+        batch_op.drop_index("ix_intel_indicators_hunt")
         batch_op.drop_index("ix_intel_indicators_active")
 
     op.drop_table("intel_indicators")
