@@ -34,6 +34,8 @@ def test_viewer_only_reads() -> None:
         P.METRICS_READ,
         P.PLAYBOOKS_READ,
         P.VULNS_READ,
+        P.INTEL_READ,
+        P.INTEL_SHARE,
     }
 
 
@@ -41,7 +43,7 @@ def test_each_role_adds_to_the_one_below() -> None:
     viewer, analyst, responder, admin = (permissions_for(r) for r in Role)
     assert analyst - viewer == {P.ALERTS_TRIAGE, P.EXCEPTIONS_MANAGE, P.AUDIT_READ,
                                 P.CASES_MANAGE, P.HANDOVERS_WRITE, P.APPROVALS_DECIDE,
-                                P.VULNS_MANAGE}
+                                P.VULNS_MANAGE, P.INTEL_MANAGE}
     assert responder - analyst == {P.ACTIONS_RUN}
     assert admin == frozenset(Permission) - {P.INGEST}
     assert viewer < analyst < responder < admin

@@ -269,3 +269,18 @@ def _count_into(
             updated_at=datetime.now(UTC),
         )
     )
+
+
+def match_rows(
+    frame: pl.DataFrame, found: pl.DataFrame | None, groupings: Sequence[Grouping]
+) -> pl.DataFrame:
+    """The matching events' columns :meth:`AlertWriter.record` reads, one row per (rule,
+    event): ``found`` has the rule index ``rule`` and the event's ``row`` in ``frame``."""
+    wanted = match_columns(groupings)
+    schema = {name: frame.schema.get(name, pl.String) for name in wanted}
+    if found is None or found.height == 0:
+        return pl.DataFrame(schema={"rule": pl.UInt32, **schema})
+    present = [name for name in wanted if name in frame.columns]
+    picked = frame.select(present)[found["row"]]
+    missing = [pl.lit(None, dtype=pl.String).alias(n) for n in wanted if n not in frame.columns]
+    return picked.with_columns(*missing, found["rule"].alias("rule"))

@@ -46,14 +46,19 @@ class Permission(StrEnum):
     CONNECTORS_MANAGE = "connectors:manage"
     VULNS_READ = "vulns:read"
     VULNS_MANAGE = "vulns:manage"
+    INTEL_READ = "intel:read"
+    INTEL_MANAGE = "intel:manage"
+    INTEL_SHARE = "intel:share"
     INGEST = "ingest"
 
 
 P = Permission
 _VIEWER = frozenset({P.EVENTS_READ, P.ALERTS_READ, P.RULES_READ, P.DEADLETTERS_READ,
-                     P.CASES_READ, P.METRICS_READ, P.PLAYBOOKS_READ, P.VULNS_READ})
+                     P.CASES_READ, P.METRICS_READ, P.PLAYBOOKS_READ, P.VULNS_READ,
+                     P.INTEL_READ, P.INTEL_SHARE})
 _ANALYST = _VIEWER | {P.ALERTS_TRIAGE, P.EXCEPTIONS_MANAGE, P.AUDIT_READ, P.CASES_MANAGE,
-                      P.HANDOVERS_WRITE, P.APPROVALS_DECIDE, P.VULNS_MANAGE}
+                      P.HANDOVERS_WRITE, P.APPROVALS_DECIDE, P.VULNS_MANAGE,
+                      P.INTEL_MANAGE}
 _RESPONDER = _ANALYST | {P.ACTIONS_RUN}
 _ADMIN = frozenset(Permission) - {P.INGEST}
 

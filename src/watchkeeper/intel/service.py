@@ -18,7 +18,7 @@ import polars as pl
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from watchkeeper.alerts.writer import Grouping
+from watchkeeper.alerts.writer import Grouping, match_rows
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.config import IntelSettings
 from watchkeeper.detection import ir
@@ -131,6 +131,24 @@ class IntelService:
         fields = {i: sorted(set(f)) for i, f in hits.group_by("indicator").agg(
             pl.col("field")).iter_rows()}
         return [_rule(stored[i], fields.get(i, []), retro) for i in ids if i in stored]
+
+    def with_matches(
+        self, session: Session, frame: pl.DataFrame, hits: pl.DataFrame, rules: Sequence[Rule],
+        matches: pl.DataFrame, groupings: Sequence[Grouping], *, retro: bool = False,
+    ) -> tuple[list[Rule], pl.DataFrame]:
+        """``rules`` and ``matches`` with one rule per matched indicator appended, and
+        its hits as matches."""
+        extra = self.rules_for(session, hits, retro=retro)
+        index = {int(rule.id.removeprefix(RULE_PREFIX)): len(rules) + i
+                 for i, rule in enumerate(extra)}
+        hits = hits.filter(pl.col("indicator").is_in(list(index)))
+        found = pl.DataFrame({
+            "rule": hits["indicator"].replace_strict(index, return_dtype=pl.UInt32),
+            "row": hits["row"],
+        }).unique(maintain_order=True)
+        more = match_rows(frame, found, groupings)
+        return [*rules, *extra], pl.concat([matches, more.select(matches.columns)],
+                                           how="vertical_relaxed")
 
     def record_seen(self, session: Session, counts: dict[int, int], now: datetime) -> None:
         """Matches in the events are sightings: they restart the decay clock."""

@@ -25,9 +25,8 @@ from typing import Protocol
 
 import polars as pl
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from watchkeeper.alerts.writer import AlertWriter, Grouping, match_columns
+from watchkeeper.alerts.writer import AlertWriter, Grouping, match_rows
 from watchkeeper.deadletters.service import DeadLetters, Rejected
 from watchkeeper.detection.rules import Rule
 from watchkeeper.errors import UsageError
@@ -256,12 +255,12 @@ class Pipeline:
             with stage.labels("intel").time():
                 hits = self.intel.match(frame)
         groupings = [*active.groupings.values(), active.default_grouping, INTEL_GROUPING]
-        matches = _matches(frame, found, groupings)
+        matches = match_rows(frame, found, groupings)
         rules = active.rules
         with stage.labels("alerts").time(), self.db.session() as session:
             if hits is not None and hits.height and self.intel is not None:
-                rules, matches = _with_intel(self.intel, session, frame, hits, rules, matches,
-                                             groupings)
+                rules, matches = self.intel.with_matches(session, frame, hits, rules, matches,
+                                                         groupings)
             stats = self.writer.record(session, matches, rules, _grouping(active.grouping))
             if self.intel is not None:
                 seen = {int(rule_id.removeprefix(INTEL_PREFIX)): count
@@ -321,35 +320,3 @@ class Pipeline:
 def _grouping(rules: Callable[[Rule], Grouping]) -> Callable[[Rule], Grouping]:
     """Indicator matches group by indicator and host; rules as their settings say."""
     return lambda rule: INTEL_GROUPING if rule.id.startswith(INTEL_PREFIX) else rules(rule)
-
-
-def _with_intel(
-    intel: IntelService, session: Session, frame: pl.DataFrame, hits: pl.DataFrame,
-    rules: Sequence[Rule], matches: pl.DataFrame, groupings: Sequence[Grouping],
-) -> tuple[list[Rule], pl.DataFrame]:
-    """The rules and matches with one synthetic rule per matched indicator appended."""
-    extra = intel.rules_for(session, hits)
-    index = {int(rule.id.removeprefix(INTEL_PREFIX)): len(rules) + i
-             for i, rule in enumerate(extra)}
-    hits = hits.filter(pl.col("indicator").is_in(list(index)))
-    found = pl.DataFrame({
-        "rule": hits["indicator"].replace_strict(index, return_dtype=pl.UInt32),
-        "row": hits["row"],
-    }).unique(maintain_order=True)
-    more = _matches(frame, found, groupings)
-    return [*rules, *extra], pl.concat([matches, more.select(matches.columns)],
-                                       how="vertical_relaxed")
-
-
-def _matches(
-    frame: pl.DataFrame, found: pl.DataFrame | None, groupings: Sequence[Grouping]
-) -> pl.DataFrame:
-    """The matching events' columns the alert writer reads, one row per (rule, event)."""
-    wanted = match_columns(groupings)
-    schema = {name: frame.schema.get(name, pl.String) for name in wanted}
-    if found is None or found.height == 0:
-        return pl.DataFrame(schema={"rule": pl.UInt32, **schema})
-    present = [name for name in wanted if name in frame.columns]
-    picked = frame.select(present)[found["row"]]
-    missing = [pl.lit(None, dtype=pl.String).alias(n) for n in wanted if n not in frame.columns]
-    return picked.with_columns(*missing, found["rule"].alias("rule"))

@@ -1,5 +1,5 @@
-"""What enrichment actions read from the running Watchkeeper: assets and stored events.
-Indicator lookups answer nothing until an intel store is configured."""
+"""What enrichment actions read from the running Watchkeeper: assets, stored events and
+the indicator store."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchkeeper.assets.service import AssetService
+from watchkeeper.intel.service import IntelService
 from watchkeeper.search.request import SearchRequest, TimeRange
 from watchkeeper.search.service import run_search
 from watchkeeper.store.base import EventStore
@@ -15,9 +16,11 @@ MAX_EVENTS = 1000
 
 
 class ServerLookups:
-    def __init__(self, assets: AssetService, store: EventStore) -> None:
+    def __init__(self, assets: AssetService, store: EventStore,
+                 intel: IntelService | None = None) -> None:
         self.assets = assets
         self.store = store
+        self.intel = intel
 
     def asset(self, host: str | None, ip: str | None) -> dict[str, Any] | None:
         wanted_host = host.lower() if host else None
@@ -35,7 +38,15 @@ class ServerLookups:
         return [{k: _plain(v) for k, v in row.items() if v is not None} for row in rows]
 
     def indicator(self, value: str) -> list[dict[str, Any]]:
-        return []
+        """The active indicators ``value`` matches, with what the sources say of them."""
+        if self.intel is None:
+            return []
+        return [
+            {"id": i.id, "kind": i.kind.value, "value": i.value, "confidence": i.confidence,
+             "score": i.score, "tlp": i.tlp, "sources": list(i.sources), "threat": i.threat,
+             "tags": list(i.tags), "active": i.active}
+            for i in self.intel.lookup(value)
+        ]
 
 
 def _plain(value: Any) -> Any:

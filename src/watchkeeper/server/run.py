@@ -28,10 +28,13 @@ from watchkeeper.config import Settings
 from watchkeeper.errors import UsageError
 from watchkeeper.ingest.syslog import BoundPorts, SyslogServer, server_tls_context
 from watchkeeper.ingest.tail import FileTailer, TailSource
+from watchkeeper.intel.retrohunt import retro_hunt
 from watchkeeper.server.services import Services
 
 log = logging.getLogger(__name__)
 COMPACT_EVERY_S = 60.0
+INTEL_RETIRE_EVERY_S = 600.0
+"""How often indicators whose score decayed under the threshold stop matching."""
 
 
 @dataclass
@@ -113,6 +116,12 @@ class Server:
                 asyncio.create_task(self._every(response.reload_interval_s,
                                                 self._reload_playbooks)),
             ]
+            if self.settings.intel.enabled:
+                self._tasks += [
+                    asyncio.create_task(self._every(self.settings.intel.refresh_interval_s,
+                                                    self._intel)),
+                    asyncio.create_task(self._every(INTEL_RETIRE_EVERY_S, self._retire)),
+                ]
             if self.settings.cases.grouping:
                 self._tasks.append(asyncio.create_task(
                     self._every(self.settings.cases.grouping_interval_s, self._group_alerts)))
@@ -199,6 +208,21 @@ class Server:
 
     async def _reload_playbooks(self) -> None:
         await asyncio.to_thread(self.services.response.reload)
+
+    async def _intel(self) -> None:
+        """New indicators: hunt them through stored events, then let the pipeline match
+        them (and drop what was retired or allowlisted)."""
+        intel = self.services.intel
+        await asyncio.to_thread(intel.refresh)
+        report = await asyncio.to_thread(retro_hunt, intel, self.services.store,
+                                         self.settings.intel.retro_hunt_days)
+        if report.alerts:
+            log.info("retro-hunt alerts", extra={"alerts": report.alerts})
+
+    async def _retire(self) -> None:
+        retired = await asyncio.to_thread(self.services.intel.retire)
+        if retired:
+            log.info("decayed or expired indicators retired", extra={"indicators": retired})
 
     async def _compact(self) -> None:
         await asyncio.to_thread(self.services.store.compact)

@@ -27,6 +27,7 @@ from watchkeeper.errors import UsageError
 from watchkeeper.events.normalize import Normalizer
 from watchkeeper.ingest.counters import ReceiverCounters
 from watchkeeper.ingest.spool import Spool
+from watchkeeper.intel.service import IntelService
 from watchkeeper.ops.metrics import Metrics
 from watchkeeper.parsers import default_registry
 from watchkeeper.pipeline.decode import Decoder
@@ -100,6 +101,7 @@ class Services:
     pipeline: Pipeline
     response: Response
     vulns: VulnService
+    intel: IntelService
     lock: DataDirLock
     http_counts: ReceiverCounters = field(default_factory=ReceiverCounters)
     receiver_counts: dict[str, ReceiverCounters] = field(default_factory=dict)
@@ -130,6 +132,9 @@ class Services:
         )
         decoder = Decoder(default_registry())
         metrics = Metrics()
+        intel = IntelService(db, audit, settings.intel)
+        if settings.intel.enabled:
+            intel.refresh()
         pipeline = Pipeline(
             spool=spool,
             store=store,
@@ -142,10 +147,11 @@ class Services:
             metrics=metrics,
             batch_size=settings.pipeline.batch_size,
             max_latency_s=settings.pipeline.max_latency_ms / 1000,
+            intel=intel if settings.intel.enabled else None,
         )
         cases = CaseService(db, audit, load_templates(settings.cases.templates),
                             SlaPolicy.from_settings(settings.cases))
-        response = open_response(settings, db, audit, cases, ServerLookups(assets, store))
+        response = open_response(settings, db, audit, cases, ServerLookups(assets, store, intel))
         services = cls(
             settings=settings,
             db=db,
@@ -166,6 +172,7 @@ class Services:
             response=response,
             vulns=VulnService(db, audit, assets, cases, settings.data_dir / "vulns",
                               _patch_starter(response)),
+            intel=intel,
             lock=lock,
         )
         services.receiver_counts["http"] = services.http_counts

@@ -1,0 +1,106 @@
+"""Retro-hunt: stored events of the last N days searched for indicators that arrived after
+them.
+
+New active indicators are those not yet hunted (``hunted_at`` null). They are compiled
+into a matcher of their own and the event store is read one day at a time, only the
+columns matching and alerting need and only rows where one of those columns is set. Hits
+become alerts exactly as in the pipeline, marked ``retro_hunt``; a (rule, event) pair
+already counted — the pipeline matched the event live — adds nothing, so a hunt that is
+interrupted and run again never duplicates an alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+from sqlalchemy import select, update
+
+from watchkeeper.alerts.writer import AlertWriter, match_columns, match_rows
+from watchkeeper.intel.matcher import Matcher
+from watchkeeper.intel.service import GROUPING, RULE_PREFIX, IntelService
+from watchkeeper.intel.store_model import IndicatorRow
+from watchkeeper.search.columns import quote_identifier
+from watchkeeper.store.base import RELATION, EventStore
+
+log = logging.getLogger(__name__)
+MAX_INDICATORS = 50_000
+"""Indicators per hunt; a larger import is hunted over several passes."""
+DAY = timedelta(days=1)
+
+
+@dataclass(slots=True)
+class HuntReport:
+    indicators: int = 0
+    events_read: int = 0
+    hits: int = 0
+    alerts: int = 0
+
+
+def retro_hunt(intel: IntelService, store: EventStore, days: int,
+               now: datetime | None = None) -> HuntReport:
+    """Hunt the indicators not hunted yet through the last ``days`` of events."""
+    now = now or datetime.now(UTC)
+    report = HuntReport()
+    with intel.db.session() as session:
+        rows = session.execute(
+            select(IndicatorRow.id, IndicatorRow.kind, IndicatorRow.value)
+            .where(IndicatorRow.active.is_(True), IndicatorRow.hunted_at.is_(None))
+            .order_by(IndicatorRow.id).limit(MAX_INDICATORS)).all()
+    if not rows:
+        return report
+    ids = [r[0] for r in rows]
+    report.indicators = len(ids)
+    if days > 0:
+        frame = pl.DataFrame({"id": ids, "kind": [r[1] for r in rows],
+                              "value": [r[2] for r in rows]},
+                             schema={"id": pl.Int64, "kind": pl.String, "value": pl.String})
+        _hunt(intel, store, Matcher(frame, intel.fields), days, now, report)
+    with intel.db.session() as session:
+        for start in range(0, len(ids), 500):
+            session.execute(update(IndicatorRow).where(
+                IndicatorRow.id.in_(ids[start:start + 500])).values(hunted_at=now))
+    if report.alerts:
+        log.info("retro-hunt raised alerts", extra={
+            "indicators": report.indicators, "hits": report.hits, "alerts": report.alerts})
+    return report
+
+
+def _hunt(intel: IntelService, store: EventStore, matcher: Matcher, days: int, now: datetime,
+          report: HuntReport) -> None:
+    present = store.columns()
+    fields = sorted({f for fs in matcher.fields.values() for f in fs if f in present})
+    if not fields or "@timestamp" not in present:
+        return
+    wanted = [c for c in dict.fromkeys([*match_columns([GROUPING]), *fields]) if c in present]
+    columns = ", ".join(quote_identifier(c) for c in wanted)
+    any_set = " OR ".join(f"{quote_identifier(f)} IS NOT NULL" for f in fields)
+    when = quote_identifier("@timestamp")
+    # identifiers are quoted names of stored columns; every value is a parameter
+    sql = (f"SELECT {columns} FROM {RELATION} WHERE {when} >= ? "  # noqa: S608
+           f"AND {when} < ? AND ({any_set})")
+    writer = AlertWriter()
+    end = now
+    start = now - timedelta(days=days)
+    while end > start:
+        begin = max(start, end - DAY)
+        events = store.query(sql, [begin, end])
+        end = begin
+        report.events_read += events.height
+        if events.height == 0:
+            continue
+        hits = intel.match(events, matcher)
+        if hits.height == 0:
+            continue
+        report.hits += hits.height
+        empty = match_rows(events, None, [GROUPING])
+        with intel.db.session() as session:
+            rules, matches = intel.with_matches(session, events, hits, [], empty, [GROUPING],
+                                                retro=True)
+            stats = writer.record(session, matches, rules, lambda _: GROUPING)
+            intel.record_seen(session, {
+                int(rule.removeprefix(RULE_PREFIX)): count
+                for rule, count in stats.counted.items()}, now)
+        report.alerts += stats.created
