@@ -23,9 +23,10 @@ ClientFactory = Callable[..., SearchClient]
 
 def pull_misp_api(url: str, key: str, *, since: int | None, verify_tls: bool = True,
                   timeout: float = 30, client_factory: ClientFactory | None = None,
-                  page_size: int = PAGE_SIZE) -> FeedResult:
+                  page_size: int = PAGE_SIZE, source: str | None = None) -> FeedResult:
     """The indicators of the events changed after ``since`` (epoch seconds; all when
-    None), page by page; the cursor is the highest event timestamp seen.
+    None), page by page; the cursor is the highest event timestamp seen. ``source``
+    names the feed in the indicators (the URL when not given).
     :class:`InputError` when the server cannot be asked or answers with an error."""
     if client_factory is None:
         from pymisp import PyMISP
@@ -43,7 +44,7 @@ def pull_misp_api(url: str, key: str, *, since: int | None, verify_tls: bool = T
                 result.problems.append(FeedProblem(where, "not an event object"))
                 continue
             try:
-                one = parse_misp_event_dict(event, where)
+                one = parse_misp_event_dict(event, source or url)
             except InputError as exc:
                 result.problems.append(FeedProblem(where, exc.message))
                 continue
