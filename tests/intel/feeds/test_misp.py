@@ -93,6 +93,8 @@ def test_not_for_detection_or_deleted_is_withdrawn() -> None:
     assert "cdn.example.org" not in by_value(FIRST)
     assert (Kind.MD5, "d41d8cd98f00b204e9800998ecf8427e") in parse(SECOND).withdrawn
     assert "https://blog.example.com/examplebot" not in by_value(FIRST)  # link: never
+    assert (Kind.IPV4, "192.0.2.99") in parse(SECOND).withdrawn  # its object is deleted
+    assert "192.0.2.99" not in by_value(SECOND)
 
 
 def test_problems_and_cursor() -> None:

@@ -128,6 +128,14 @@ def test_envelope_and_list_read_like_a_bundle(shape: str) -> None:
     assert again == parse("stix/bundle.json")
 
 
+def test_objects_without_spec_version_are_read_as_2_1() -> None:
+    bare = {key: value for key, value in indicator("[url:value = 'http://x.example.com']").items()
+            if key != "spec_version"}
+    result = parse_stix_objects([bare], "t")
+    assert ([i.value for i in result.indicators], result.problems) == (
+        ["http://x.example.com/"], [])
+
+
 def test_empty_bundle() -> None:
     result = parse_stix(b'{"type": "bundle", "id": "bundle--x"}', "t")
     assert (result.indicators, result.problems, result.cursor) == ([], [], None)

@@ -5,11 +5,11 @@ file per event; an incremental pull reads the manifest and fetches only the even
 changed since the last cursor (the highest event timestamp seen).
 
 Only attributes flagged for detection (``to_ids``) become indicators; one no longer
-flagged, or deleted, is withdrawn. Composite types give both halves (``domain|ip``,
-``filename|sha256``), or their address (``ip-dst|port``). The TLP is the attribute's
-``tlp:`` tag, else the event's, else amber. Galaxy clusters (and ``misp-galaxy:`` tags)
-of actors, malware and tools name the threat; ATT&CK pattern clusters give the
-technique id; other tags become tags.
+flagged, or deleted (itself or with its object), is withdrawn. Composite types give
+both halves (``domain|ip``, ``filename|sha256``), or their address (``ip-dst|port``).
+The TLP is the attribute's ``tlp:`` tag, else the event's, else amber. Galaxy clusters
+(and ``misp-galaxy:`` tags) of actors, malware and tools name the threat; ATT&CK
+pattern clusters give the technique id; other tags become tags.
 
 Confidence: a ``confidence-level:`` taxonomy tag (attribute, then event) when there is
 one, since it is what the producer says about its certainty; else the event's threat
@@ -103,16 +103,18 @@ def parse_misp_event_dict(doc: dict[str, Any], source: str) -> FeedResult:
     if confidence is None:
         confidence = THREAT_LEVEL_CONFIDENCE.get(_int(event.get("threat_level_id")), 50)
     info = str(event.get("info") or "")
-    attributes = [(attribute, "") for attribute in event.get("Attribute") or []]
+    attributes = [(attribute, "", False) for attribute in event.get("Attribute") or []]
     for obj in event.get("Object") or []:
         if isinstance(obj, dict):
-            name = str(obj.get("name") or "object")
-            attributes += [(attribute, name) for attribute in obj.get("Attribute") or []]
-    for attribute, object_name in attributes:
+            name, gone = str(obj.get("name") or "object"), _flag(obj.get("deleted"))
+            attributes += [(attribute, name, gone) for attribute in obj.get("Attribute") or []]
+    for attribute, object_name, object_deleted in attributes:
         where = f"{source}: attribute {_uuid(attribute)}"
         if not isinstance(attribute, dict):
             result.problems.append(FeedProblem(where, "not an attribute object"))
             continue
+        if object_deleted:  # a deleted object takes its attributes with it
+            attribute = {**attribute, "deleted": True}
         _attribute(attribute, object_name, where, context, confidence, info, source, result)
     stamp = _int(event.get("timestamp"))
     result.cursor = str(stamp) if stamp else None

@@ -84,7 +84,7 @@ def parse_stix_objects(objects: list[Any], source: str) -> FeedResult:
             continue
         try:
             if obj.get("type") != "marking-definition":  # see _marking_tlp
-                stix2.parse(obj, allow_custom=True)
+                stix2.parse(obj, allow_custom=True, version=str(obj.get("spec_version", "2.1")))
         except (STIXError, ValueError, TypeError, KeyError) as exc:
             result.problems.append(FeedProblem(f"{source}: {obj['id']}", f"invalid: {exc}"))
             continue
