@@ -101,6 +101,8 @@ def domain_name(text: str) -> str:
     labels = name.split(".")
     if len(labels) < 2 or len(name) > 253 or not all(_LABEL.match(label) for label in labels):
         raise ValueError("a domain needs two or more labels of letters, digits and hyphens")
+    if labels[-1].isdigit():
+        raise ValueError("a domain's last label is not a number")
     return name
 
 

@@ -64,8 +64,11 @@ class IntelService:
         self.fields = {Kind(kind): tuple(fields) for kind, fields in settings.fields.items()}
         lists = builtin_warninglists() if settings.builtin_warninglists else WarningLists.empty()
         loaded, self.list_problems = load_warninglists(settings.warninglists)
-        for warning_list in loaded.lists:
-            lists.add(warning_list)
+        for warning_list in loaded.lists():
+            try:
+                lists.add(warning_list)
+            except InputError as error:
+                self.list_problems.append((warning_list.name, str(error)))
         self.lists = lists
         self._snapshot = Snapshot(Matcher.empty(), Suppression(lists), ())
         self._rebuild = threading.Lock()

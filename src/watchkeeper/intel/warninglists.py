@@ -181,6 +181,9 @@ class WarningLists:
     def names(self) -> list[str]:
         return list(self._lists)
 
+    def lists(self) -> list[WarningList]:
+        return list(self._lists.values())
+
     def add(self, warning_list: WarningList) -> None:
         """Compile ``warning_list`` in; :class:`InputError` when its name is taken."""
         name = warning_list.name
