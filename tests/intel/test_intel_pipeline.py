@@ -141,3 +141,22 @@ def test_retro_hunt_of_zero_days_marks_indicators_hunted_without_reading(rig: Ri
     report = retro_hunt(intel_of(rig), rig.store, days=0)
     assert (report.indicators, report.events_read, report.alerts) == (1, 0, 0)
     assert intel_alerts(rig.db) == []
+
+
+def test_closing_an_intel_alert_as_a_false_positive_stops_the_indicator(rig: Rig) -> None:
+    load(rig, IndicatorIn.of("ipv4", "203.0.113.5", "test-feed", confidence=90))
+    rig.send(sshd(1, "203.0.113.5"))
+    rig.run()
+    alert = intel_alerts(rig.db)[0]
+    service = AlertService(rig.db, AuditLog(rig.db))
+    service.close_hooks.append(intel_of(rig).alert_closed)
+    service.close(alert["id"], "carol", "false_positive", "our vulnerability scanner")
+    indicator = intel_of(rig).get(alert["context"]["indicator"]["id"])
+    assert indicator.false_positives == 1
+    assert indicator.active is False
+    assert ("false-positive", 1, "carol") in sightings(rig.db)
+    # later events of the value raise nothing
+    rig.send(sshd(2, "203.0.113.5", "web02"))
+    intel_of(rig).refresh()
+    rig.run()
+    assert len(intel_alerts(rig.db)) == 1, "the indicator no longer matches"

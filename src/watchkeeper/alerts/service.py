@@ -6,6 +6,7 @@ transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -86,6 +87,9 @@ class AlertService:
     def __init__(self, db: StateDB, audit: AuditLog) -> None:
         self.db = db
         self.audit = audit
+        self.close_hooks: list[Callable[[str, dict[str, Any]], None]] = []
+        """Called with the actor and the closed alert once its close is committed (a
+        false positive on a threat-intel alert becomes a sighting of the indicator)."""
 
     def list(self, wanted: AlertFilter) -> tuple[list[dict[str, Any]], int]:
         """One page of alerts, and how many match in all."""
@@ -145,7 +149,10 @@ class AlertService:
             if row.acknowledged_at is None:
                 row.acknowledged_by, row.acknowledged_at = actor, now
             row.status, row.verdict, row.closed_by, row.closed_at = "closed", verdict, actor, now
-            return self._changed(session, row, actor, "alert.close", before, note)
+            closed = self._changed(session, row, actor, "alert.close", before, note)
+        for hook in self.close_hooks:
+            hook(actor, closed)
+        return closed
 
     def reopen(self, alert_id: int, actor: str, note: str | None = None) -> dict[str, Any]:
         with self.db.session() as session:

@@ -205,6 +205,17 @@ class IntelService:
                                      "active": row.active})
             return self.store.stored(session, [row.id])[row.id]
 
+    def alert_closed(self, actor: str, alert: dict[str, Any]) -> None:
+        """An indicator's alert closed as a false positive is a false-positive sighting."""
+        rule_id = str(alert.get("rule_id", ""))
+        if alert.get("verdict") != "false_positive" or not rule_id.startswith(RULE_PREFIX):
+            return
+        try:
+            self.sight(actor, int(rule_id.removeprefix(RULE_PREFIX)), "false-positive",
+                       f"alert {alert['id']} closed as a false positive")
+        except (NotFoundError, ValueError):
+            return  # the indicator was removed since
+
     def sightings(self, indicator_id: int, limit: int = 100) -> list[StoredSighting]:
         with self.db.session() as session:
             rows = session.scalars(select(SightingRow).where(

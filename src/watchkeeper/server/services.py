@@ -176,6 +176,7 @@ class Services:
             lock=lock,
         )
         services.receiver_counts["http"] = services.http_counts
+        services.alerts.close_hooks.append(intel.alert_closed)
         services.cases.link_hooks.append(ObservableService(db, audit, store).refresh)
         services.cases.timeline_hooks.append(case_items)
         metrics.watch_receivers(
