@@ -167,17 +167,19 @@ class IndicatorStore:
 
     def _new_row(self, item: IndicatorIn, key: str, reason: str | None, now: datetime
                  ) -> dict[str, Any]:
-        row = IndicatorRow(
-            key=key, kind=item.kind.value, value=item.value, confidence=item.confidence,
-            tlp=item.tlp, tags=sorted(set(item.tags)), attack=sorted(set(item.attack)),
-            threat=item.threat, description=item.description[:10_000],
-            first_seen=item.first_seen or now, last_seen=item.last_seen or now,
-            valid_until=item.valid_until, sightings=0, false_positives=0,
-            last_sighting=None, suppressed_by=reason, hunted_at=None,
-            created_at=now, updated_at=now)
-        self._state(row, True, now)
-        return {column.key: getattr(row, column.key) for column in INDICATORS.columns
-                if column.key != "id"}
+        last_seen = item.last_seen or now
+        value, ends, active = self._standing(item.kind, item.confidence, 0, 0, last_seen, None,
+                                             item.valid_until, reason, True, now)
+        return {
+            "key": key, "kind": item.kind.value, "value": item.value,
+            "confidence": item.confidence, "tlp": item.tlp, "tags": sorted(set(item.tags)),
+            "attack": sorted(set(item.attack)), "threat": item.threat,
+            "description": item.description[:10_000], "first_seen": item.first_seen or now,
+            "last_seen": last_seen, "valid_until": item.valid_until, "sightings": 0,
+            "false_positives": 0, "last_sighting": None, "score": value, "expires_at": ends,
+            "active": active, "suppressed_by": reason, "hunted_at": None, "created_at": now,
+            "updated_at": now,
+        }
 
     def _withdraw(self, session: Session, values: Iterable[tuple[Kind, str]], source: str,
                   now: datetime, report: ImportReport) -> list[int]:
@@ -219,16 +221,25 @@ class IndicatorStore:
                 self._state(row, bool(sources), now)
 
     def _state(self, row: IndicatorRow, backed: bool, now: datetime) -> None:
-        policy = self.policies[Kind(row.kind)]
-        base = base_score(row.confidence, row.sightings, row.false_positives)
-        since = max(row.last_seen, row.last_sighting or row.last_seen)
-        row.score = round(score(policy, base, since, now), 2)
+        row.score, row.expires_at, row.active = self._standing(
+            Kind(row.kind), row.confidence, row.sightings, row.false_positives, row.last_seen,
+            row.last_sighting, row.valid_until, row.suppressed_by, backed, now)
+
+    def _standing(self, kind: Kind, confidence: int, sightings: int, false_positives: int,
+                  last_seen: datetime, last_sighting: datetime | None,
+                  valid_until: datetime | None, suppressed_by: str | None, backed: bool,
+                  now: datetime) -> tuple[float, datetime | None, bool]:
+        """(score, when it stops matching, whether it matches now)."""
+        policy = self.policies[kind]
+        base = base_score(confidence, sightings, false_positives)
+        since = max(last_seen, last_sighting or last_seen)
+        value = round(score(policy, base, since, now), 2)
         ends = expires_at(policy, base, since)
-        if row.valid_until is not None:
-            ends = row.valid_until if ends is None else min(ends, row.valid_until)
-        row.expires_at = ends
-        row.active = (backed and row.suppressed_by is None
-                      and row.score >= policy.threshold and (ends is None or ends > now))
+        if valid_until is not None:
+            ends = valid_until if ends is None else min(ends, valid_until)
+        active = (backed and suppressed_by is None and value >= policy.threshold
+                  and (ends is None or ends > now))
+        return value, ends, active
 
     def retire(self, session: Session, now: datetime) -> int:
         """Stop matching what has decayed or expired since the last pass."""
