@@ -5,7 +5,8 @@ came from and what the asset table says about it.
 Extraction is pure (:func:`extract`); :class:`ObservableService` stores the result in
 ``case_observables``, once per case, kind and value, whenever alerts join a case (it is
 registered as a :class:`~watchkeeper.cases.service.CaseService` link hook). Analysts add
-more by hand. ``intel`` stays null until an intel provider fills it: the extension point.
+more by hand. ``intel`` holds what the indicator store knows of an address, domain or hash
+(the indicators it matches), filled by the intel lookup the service is given.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import builtins
 import ipaddress
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -177,11 +178,25 @@ def observable_dict(row: CaseObservableRow) -> dict[str, Any]:
             "created_at": row.created_at}
 
 
+INTEL_KINDS = ("ip", "domain", "hash")
+"""Observable kinds looked up in the indicator store."""
+
+
 class ObservableService:
-    def __init__(self, db: StateDB, audit: AuditLog, store: EventStore | None = None) -> None:
+    def __init__(self, db: StateDB, audit: AuditLog, store: EventStore | None = None,
+                 intel: Callable[[str], builtins.list[dict[str, Any]]] | None = None) -> None:
         self.db = db
         self.audit = audit
         self.store = store
+        self.intel = intel
+
+    def _intel(self, kind: str, value: str) -> builtins.list[dict[str, Any]] | None:
+        if self.intel is None or kind not in INTEL_KINDS:
+            return None
+        try:
+            return self.intel(value) or None
+        except WatchkeeperError:
+            return None
 
     def list(self, case_id: int) -> list[dict[str, Any]]:
         with self.db.read() as session:
@@ -205,7 +220,7 @@ class ObservableService:
             context = host_context(session, [value]).get(value, {}) if kind == "host" else {}
             observable = CaseObservableRow(
                 case_id=case_id, kind=kind, value=value, alert_ids=[], source="manual",
-                context=context, intel=None, note=note, added_by=actor,
+                context=context, intel=self._intel(kind, value), note=note, added_by=actor,
                 created_at=datetime.now(UTC))
             session.add(observable)
             row.updated_at = datetime.now(UTC)
@@ -236,6 +251,7 @@ class ObservableService:
                 session.add(row)
             row.first_seen, row.last_seen = seen.first_seen, seen.last_seen
             row.alert_ids = sorted(seen.alert_ids | set(row.alert_ids or ()))
+            row.intel = self._intel(kind, value)
             if kind == "host":
                 row.context = context.get(value, {})
         session.flush()

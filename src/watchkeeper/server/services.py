@@ -177,7 +177,9 @@ class Services:
         )
         services.receiver_counts["http"] = services.http_counts
         services.alerts.close_hooks.append(intel.alert_closed)
-        services.cases.link_hooks.append(ObservableService(db, audit, store).refresh)
+        lookups = ServerLookups(assets, store, intel)
+        services.cases.link_hooks.append(
+            ObservableService(db, audit, store, lookups.indicator).refresh)
         services.cases.timeline_hooks.append(case_items)
         metrics.watch_receivers(
             lambda: {name: c.as_dict() for name, c in services.receiver_counts.items()}
