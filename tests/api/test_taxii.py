@@ -219,3 +219,10 @@ def test_a_request_may_narrow_the_limit_never_widen_it() -> None:
     assert share_tlp("green", "white") == "clear"
     with pytest.raises(PermissionDenied):
         share_tlp("green", "amber")
+
+
+def test_the_sharing_guide_names_the_collection_ids() -> None:
+    from tests.serverfixtures import ROOT as PROJECT
+
+    guide = (PROJECT / "docs" / "intel-sharing.md").read_text("utf-8")
+    assert INDICATORS in guide
