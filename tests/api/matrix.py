@@ -41,3 +41,8 @@ def last_audit_id(world: World) -> int:
     """The newest audit entry's id: a call that changed something has moved it."""
     newest = world.api.services.audit.entries(limit=1)
     return newest[0].id if newest else 0
+
+
+def error_name(body: dict[str, Any]) -> str:
+    """The error's class name, from a JSON error or a TAXII error message's details."""
+    return str(body.get("error") or body.get("details", {}).get("error"))

@@ -242,6 +242,18 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/vulns/{key}/decisions"): Entry(
         P.VULNS_MANAGE, form={"kind": "vex", "reason": "matrix", "vex_state": "affected"}),
     ("POST", "/vulns/decisions/{decision_id}/revoke"): Entry(P.VULNS_MANAGE, form={}),
+    # threat-intel sharing: TAXII 2.1 and the STIX export
+    ("GET", "/taxii2/"): Entry(P.INTEL_SHARE),
+    ("GET", "/taxii2/api/"): Entry(P.INTEL_SHARE),
+    ("GET", "/taxii2/api/collections/"): Entry(P.INTEL_SHARE),
+    ("GET", "/taxii2/api/collections/{collection_id}/"): Entry(P.INTEL_SHARE),
+    ("GET", "/taxii2/api/collections/{collection_id}/objects/"): Entry(P.INTEL_SHARE),
+    ("GET", "/taxii2/api/collections/{collection_id}/objects/{object_id}/"): Entry(
+        P.INTEL_SHARE),
+    ("GET", "/taxii2/api/collections/{collection_id}/objects/{object_id}/versions/"): Entry(
+        P.INTEL_SHARE),
+    ("GET", "/taxii2/api/collections/{collection_id}/manifest/"): Entry(P.INTEL_SHARE),
+    ("GET", "/api/v1/intel/export"): Entry(P.INTEL_SHARE, query={"max_tlp": "green"}),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }
@@ -345,6 +357,8 @@ class World:
             case "token_id":
                 owner = self.api.user_ids[role]
                 return services.auth.issue_token(SYSTEM, owner, "api", "to revoke")[0].id
+            case "collection_id" | "object_id":
+                return self.shared_intel()[name]
         raise AssertionError(f"no value for the path parameter {name!r}")
 
     def case(self) -> dict[str, int]:
@@ -402,6 +416,18 @@ class World:
                 io.BytesIO(b"matrix"))
             self.made["evidence_id"] = made["id"]
         return self.made["evidence_id"]
+
+    def shared_intel(self) -> dict[str, str]:
+        """The TAXII indicators collection and one indicator shared in it."""
+        from watchkeeper.intel.export import stix_id
+        from watchkeeper.intel.model import FeedResult, IndicatorIn
+        from watchkeeper.intel.sharedstix import COLLECTIONS
+
+        shared = IndicatorIn.of("ipv4", "203.0.113.9", "matrix", tlp="green")
+        self.api.services.intel.ingest("system", FeedResult([shared], []), "matrix")
+        return {"collection_id": next(c.id for c in COLLECTIONS.values()
+                                      if c.key == "indicators"),
+                "object_id": stix_id("indicator", "ipv4:203.0.113.9")}
 
     def path(self, template: str, role: str) -> str:
         web = not template.startswith("/api/")

@@ -44,6 +44,7 @@ def create_app(services: Services) -> FastAPI:
         playbooks,
         rules,
         shifts,
+        taxii,
         vulns,
     )
 
@@ -62,6 +63,7 @@ def create_app(services: Services) -> FastAPI:
                    audit, notifications, playbooks, vulns):
         app.include_router(module.router)
     app.include_router(case_evidence.router)
+    taxii.install(app)
     app.include_router(pages.router)
     app.include_router(handover_pages.router)
     app.include_router(dashboard_pages.router)
