@@ -190,13 +190,15 @@ class ObservableService:
         self.store = store
         self.intel = intel
 
-    def _intel(self, kind: str, value: str) -> builtins.list[dict[str, Any]] | None:
+    def _intel(self, kind: str, value: str) -> dict[str, Any] | None:
+        """``{"matches": [...]}``: the indicators ``value`` matches; None when none do."""
         if self.intel is None or kind not in INTEL_KINDS:
             return None
         try:
-            return self.intel(value) or None
+            matches = self.intel(value)
         except WatchkeeperError:
             return None
+        return {"matches": matches} if matches else None
 
     def list(self, case_id: int) -> list[dict[str, Any]]:
         with self.db.read() as session:

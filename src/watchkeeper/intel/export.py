@@ -221,9 +221,6 @@ def _sighting(sighting: StoredSighting, of: dict[str, Any], identity: str) -> di
     }
     if sighting.kind == "false-positive":
         obj["x_watchkeeper_false_positive"] = True
-        obj["description"] = f"False positive, reported by {sighting.by}"
-        if sighting.note:
-            obj["description"] += f": {sighting.note}"
-    elif sighting.note:
-        obj["description"] = sighting.note
+        # who reported it, and their note, stay inside: partners learn that it was
+        obj["description"] = "Reported as a false positive"
     return obj

@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 import stix2
 from stix2patterns.validator import validate
@@ -204,6 +205,9 @@ def test_sightings() -> None:
     assert seen["first_seen"] == seen["last_seen"] == "2025-01-11T08:30:00.000Z"
     assert "x_watchkeeper_false_positive" not in seen
     assert false_positive["x_watchkeeper_false_positive"] is True
-    assert false_positive["description"] == "False positive, reported by alice: our scanner"
+    # the analyst's name and note are not shared
+    assert false_positive["description"] == "Reported as a false positive"
+    assert "alice" not in orjson.dumps(bundle).decode()
+    assert "our scanner" not in orjson.dumps(bundle).decode()
     assert false_positive["object_marking_refs"] == [TLP_MARKINGS["green"]]
     assert false_positive["id"] == stix_id("sighting", "11")
