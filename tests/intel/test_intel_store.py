@@ -159,3 +159,27 @@ def test_stats_count_by_kind_and_source(intel: IntelService) -> None:
     assert stats["suppressed"] == 1
     assert stats["by_kind"]["ipv4"] == {"total": 2, "active": 1}
     assert stats["by_source"] == {"f": 3}
+
+
+def test_case_observables_carry_the_indicators_they_match(
+        intel: IntelService, state_db: StateDB) -> None:
+    from watchkeeper.assets.service import AssetService
+    from watchkeeper.cases.observables import ObservableService
+    from watchkeeper.cases.service import CaseService, NewCase
+    from watchkeeper.response.lookups import ServerLookups
+    from watchkeeper.store.memory import MemoryEventStore
+
+    intel.ingest("a", feed(IndicatorIn.of("cidr", "198.51.100.0/24", "f", confidence=80,
+                                          threat="Scanner")), "f")
+    intel.refresh()
+    audit = AuditLog(state_db)
+    lookups = ServerLookups(AssetService(state_db, audit), MemoryEventStore(), intel)
+    observables = ObservableService(state_db, audit, None, lookups.indicator)
+    case = CaseService(state_db, audit).create("alice", NewCase(title="Scan"))
+    hit = observables.add("alice", case["id"], "ip", "198.51.100.7")
+    miss = observables.add("alice", case["id"], "ip", "192.0.2.7")
+    user = observables.add("alice", case["id"], "user", "bob")
+    assert [(m["value"], m["threat"], m["sources"]) for m in hit["intel"]["matches"]] == [
+        ("198.51.100.0/24", "Scanner", ["f"])]
+    assert miss["intel"] is None
+    assert user["intel"] is None

@@ -82,7 +82,7 @@ class IntelService:
     def refresh(self, force: bool = False) -> bool:
         """Rebuild the matcher when the store changed; True when it did."""
         with self._rebuild:
-            with self.db.session() as session:
+            with self.db.read() as session:
                 print_ = self.store.fingerprint(session)
                 if not force and print_ == self._snapshot.fingerprint:
                     return False
@@ -217,7 +217,7 @@ class IntelService:
             return  # the indicator was removed since
 
     def sightings(self, indicator_id: int, limit: int = 100) -> list[StoredSighting]:
-        with self.db.session() as session:
+        with self.db.read() as session:
             rows = session.scalars(select(SightingRow).where(
                 SightingRow.indicator_id == indicator_id).order_by(SightingRow.at.desc())
                 .limit(limit)).all()
@@ -259,7 +259,7 @@ class IntelService:
                               before={"kind": row.kind, "value": row.value})
 
     def allowlist(self) -> list[dict[str, Any]]:
-        with self.db.session() as session:
+        with self.db.read() as session:
             return [{"id": r.id, "kind": r.kind, "value": r.value, "reason": r.reason,
                      "added_by": r.added_by, "added_at": r.added_at}
                     for r in session.scalars(select(AllowRow).order_by(AllowRow.id))]
@@ -267,7 +267,7 @@ class IntelService:
     # reading -------------------------------------------------------------------------
 
     def get(self, indicator_id: int) -> StoredIndicator:
-        with self.db.session() as session:
+        with self.db.read() as session:
             found = self.store.stored(session, [indicator_id])
         if indicator_id not in found:
             raise NotFoundError(f"no indicator {indicator_id}")
@@ -292,7 +292,7 @@ class IntelService:
         if source:
             query = query.where(IndicatorRow.id.in_(select(IndicatorSourceRow.indicator_id)
                                 .where(IndicatorSourceRow.source == source)))
-        with self.db.session() as session:
+        with self.db.read() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             page = query.order_by(IndicatorRow.updated_at.desc(), IndicatorRow.id.desc()) \
                 .limit(max(1, min(limit, 1000))).offset(max(0, offset))
@@ -314,7 +314,7 @@ class IntelService:
         if field is not None:
             hits = self._snapshot.matcher.match(pl.DataFrame({field: [canonical]}))
             ids = hits["indicator"].unique().to_list()
-        with self.db.session() as session:
+        with self.db.read() as session:
             exact = session.scalar(select(IndicatorRow.id).where(
                 IndicatorRow.key == indicator_key(kind.value, canonical)))
             if exact is not None and exact not in ids:
@@ -325,7 +325,7 @@ class IntelService:
     def stats(self) -> dict[str, Any]:
         from watchkeeper.intel.store_model import IndicatorSourceRow
 
-        with self.db.session() as session:
+        with self.db.read() as session:
             by_kind = {k: {"total": t, "active": a or 0} for k, t, a in session.execute(
                 select(IndicatorRow.kind, func.count(IndicatorRow.id),
                        func.sum(func.cast(IndicatorRow.active, type_=_int())))
