@@ -254,6 +254,13 @@ TABLE: dict[tuple[str, str], Entry] = {
         P.INTEL_SHARE),
     ("GET", "/taxii2/api/collections/{collection_id}/manifest/"): Entry(P.INTEL_SHARE),
     ("GET", "/api/v1/intel/export"): Entry(P.INTEL_SHARE, query={"max_tlp": "green"}),
+    # threat-intel pages
+    ("GET", "/intel"): Entry(P.INTEL_READ, query={"q": "203", "kind": "ipv4",
+                                                 "state": "all"}),
+    ("GET", "/intel/{indicator_id}"): Entry(P.INTEL_READ),
+    ("POST", "/intel/{indicator_id}/sightings"): Entry(
+        P.INTEL_MANAGE, form={"kind": "seen", "note": "matrix"}),
+    ("POST", "/intel/{indicator_id}/allow"): Entry(P.INTEL_MANAGE, form={"reason": "matrix"}),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }
@@ -359,6 +366,8 @@ class World:
                 return services.auth.issue_token(SYSTEM, owner, "api", "to revoke")[0].id
             case "collection_id" | "object_id":
                 return self.shared_intel()[name]
+            case "indicator_id":
+                return str(self.indicator())
         raise AssertionError(f"no value for the path parameter {name!r}")
 
     def case(self) -> dict[str, int]:
@@ -416,6 +425,15 @@ class World:
                 io.BytesIO(b"matrix"))
             self.made["evidence_id"] = made["id"]
         return self.made["evidence_id"]
+
+    def indicator(self) -> int:
+        """A fresh indicator per call: allowlisting one takes it out of the game."""
+        from watchkeeper.intel.model import FeedResult, IndicatorIn
+
+        self.serial += 1
+        made = IndicatorIn.of("domain", f"m{self.serial}.matrix.example", "matrix")
+        report = self.api.services.intel.ingest("system", FeedResult([made], []), "matrix")
+        return report.new_ids[0]
 
     def shared_intel(self) -> dict[str, str]:
         """The TAXII indicators collection and one indicator shared in it."""

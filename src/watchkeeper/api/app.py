@@ -26,6 +26,7 @@ def create_app(services: Services) -> FastAPI:
     import watchkeeper.web.bulk as bulk_pages
     import watchkeeper.web.dashboard as dashboard_pages
     import watchkeeper.web.handover as handover_pages
+    import watchkeeper.web.intel as intel_pages
     import watchkeeper.web.pages as pages
     import watchkeeper.web.playbooks as playbook_pages
     import watchkeeper.web.vulns as vuln_pages
@@ -71,6 +72,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(bulk_pages.router)
     app.include_router(playbook_pages.router)
     app.include_router(vuln_pages.router)
+    app.include_router(intel_pages.router)
     pages.mount_static(app)
 
     @app.exception_handler(WatchkeeperError)

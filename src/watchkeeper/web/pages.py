@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -198,11 +198,12 @@ def logout(request: Request, services: ServicesDep, _: Viewer) -> Response:
 @router.get("/alerts")
 def alerts_page(
     request: Request, services: ServicesDep, who: Viewer, status: str = "open",
-    host: str | None = None,
+    host: str | None = None, rule_id: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     statuses = {"open": OPEN, "all": ()}.get(status, (status,))
     alerts, total = services.alerts.list(
-        AlertFilter(status=tuple(statuses), host=host or None, limit=200)
+        AlertFilter(status=tuple(statuses), host=host or None, rule_id=rule_id or None,
+                    limit=200)
     )
     return _page(request, "alerts.html", who, alerts=alerts, total=total, status=status,
                  host=host, can_triage=who.can(Permission.ALERTS_TRIAGE),
