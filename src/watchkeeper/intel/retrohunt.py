@@ -44,7 +44,7 @@ def retro_hunt(intel: IntelService, store: EventStore, days: int,
     """Hunt the indicators not hunted yet through the last ``days`` of events."""
     now = now or datetime.now(UTC)
     report = HuntReport()
-    with intel.db.session() as session:
+    with intel.db.read() as session:  # every few seconds: no write lock when idle
         rows = session.execute(
             select(IndicatorRow.id, IndicatorRow.kind, IndicatorRow.value)
             .where(IndicatorRow.active.is_(True), IndicatorRow.hunted_at.is_(None))
