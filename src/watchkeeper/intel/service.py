@@ -170,7 +170,8 @@ class IntelService:
         if not source.strip():
             raise UsageError("an import needs a source name")
         with self.db.session() as session:
-            report = self.store.ingest(session, result, source, self._snapshot.suppression)
+            allowed = {(k, v) for k, v in session.execute(select(AllowRow.kind, AllowRow.value))}
+            report = self.store.ingest(session, result, source, Suppression(self.lists, allowed))
             self.audit.append(session, actor, "intel.import", "intel_source", source,
                               after={k: v for k, v in report.as_dict().items()
                                      if k != "problems"})
@@ -199,8 +200,8 @@ class IntelService:
                 row.false_positives += 1
             row.updated_at = now
             self.store.rescore(session, [row.id], now)
-            self.audit.append(session, actor, f"intel.sighting.{kind}", "indicator", row.id,
-                              after={"note": note[:2000], "score": row.score,
+            self.audit.append(session, actor, "intel.sighting", "indicator", row.id,
+                              after={"kind": kind, "note": note[:2000], "score": row.score,
                                      "active": row.active})
             return self.store.stored(session, [row.id])[row.id]
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.intel.decay import DEFAULT_POLICIES, DecayPolicy, base_score, expires_at, score
@@ -34,6 +34,8 @@ from watchkeeper.intel.warninglists import WarningLists
 
 CHUNK = 500
 """Keys per lookup: well under every database's limit of bound values."""
+INDICATORS = IndicatorRow.metadata.tables[IndicatorRow.__tablename__]
+SOURCES = IndicatorSourceRow.metadata.tables[IndicatorSourceRow.__tablename__]
 
 
 def indicator_key(kind: str, value: str) -> str:
@@ -111,25 +113,26 @@ class IndicatorStore:
 
     def _upsert(self, session: Session, items: list[IndicatorIn], reasons: list[str | None],
                 source: str, now: datetime, report: ImportReport) -> list[int]:
+        """Insert the new values in bulk (their state computed here, one source each) and
+        merge into the existing rows; returns the ids of the existing ones to rescore."""
         keys = [indicator_key(i.kind.value, i.value) for i in items]
         rows = {row.key: row for row in session.scalars(
             select(IndicatorRow).where(IndicatorRow.key.in_(keys)))}
-        fresh: list[IndicatorRow] = []
+        fresh = [(item, key, reason) for item, key, reason in zip(items, keys, reasons,
+                                                                  strict=True)
+                 if key not in rows]
+        if fresh:
+            made: dict[str, int] = dict(session.execute(
+                insert(INDICATORS).returning(INDICATORS.c.key, INDICATORS.c.id),
+                [self._new_row(item, key, reason, now) for item, key, reason in fresh]).all())
+            session.execute(insert(SOURCES), [
+                _source_row(made[key], source, item, now) for item, key, _ in fresh])
+            report.new += len(made)
+            report.new_ids.extend(made[key] for _, key, _ in fresh)
+        existing: list[int] = []
         for item, key, reason in zip(items, keys, reasons, strict=True):
             row = rows.get(key)
             if row is None:
-                row = IndicatorRow(
-                    key=key, kind=item.kind.value, value=item.value,
-                    confidence=item.confidence, tlp=item.tlp, tags=sorted(set(item.tags)),
-                    attack=sorted(set(item.attack)), threat=item.threat,
-                    description=item.description[:10_000],
-                    first_seen=item.first_seen or now, last_seen=item.last_seen or now,
-                    valid_until=item.valid_until, sightings=0, false_positives=0,
-                    score=0.0, active=False, suppressed_by=reason,
-                    created_at=now, updated_at=now)
-                session.add(row)
-                fresh.append(row)
-                rows[key] = row
                 continue
             row.tags = sorted(set(row.tags) | set(item.tags))
             row.attack = sorted(set(row.attack) | set(item.attack))
@@ -141,26 +144,40 @@ class IndicatorStore:
                 row.valid_until = item.valid_until
             row.suppressed_by = reason
             row.updated_at = now
-            report.updated += 1
+            existing.append(row.id)
+        report.updated += len(existing)
+        if not existing:
+            return []
         session.flush()
-        report.new += len(fresh)
-        report.new_ids.extend(row.id for row in fresh)
-        ids = [rows[key].id for key in keys]
-        existing = {(s.indicator_id): s for s in session.scalars(
-            select(IndicatorSourceRow).where(IndicatorSourceRow.indicator_id.in_(ids),
+        links = {link.indicator_id: link for link in session.scalars(
+            select(IndicatorSourceRow).where(IndicatorSourceRow.indicator_id.in_(existing),
                                              IndicatorSourceRow.source == source))}
-        for item, ident in zip(items, ids, strict=True):
-            link = existing.get(ident)
+        for item, key in zip(items, keys, strict=True):
+            row = rows.get(key)
+            if row is None:
+                continue
+            link = links.get(row.id)
             if link is None:
-                session.add(IndicatorSourceRow(
-                    indicator_id=ident, source=source, external_id=item.external_id,
-                    confidence=item.confidence, tlp=item.tlp, withdrawn=False,
-                    added_at=now, updated_at=now))
+                session.add(IndicatorSourceRow(**_source_row(row.id, source, item, now)))
             else:
                 link.confidence, link.tlp, link.withdrawn = item.confidence, item.tlp, False
                 link.external_id = item.external_id or link.external_id
                 link.updated_at = now
-        return ids
+        return existing
+
+    def _new_row(self, item: IndicatorIn, key: str, reason: str | None, now: datetime
+                 ) -> dict[str, Any]:
+        row = IndicatorRow(
+            key=key, kind=item.kind.value, value=item.value, confidence=item.confidence,
+            tlp=item.tlp, tags=sorted(set(item.tags)), attack=sorted(set(item.attack)),
+            threat=item.threat, description=item.description[:10_000],
+            first_seen=item.first_seen or now, last_seen=item.last_seen or now,
+            valid_until=item.valid_until, sightings=0, false_positives=0,
+            last_sighting=None, suppressed_by=reason, hunted_at=None,
+            created_at=now, updated_at=now)
+        self._state(row, True, now)
+        return {column.key: getattr(row, column.key) for column in INDICATORS.columns
+                if column.key != "id"}
 
     def _withdraw(self, session: Session, values: Iterable[tuple[Kind, str]], source: str,
                   now: datetime, report: ImportReport) -> list[int]:
@@ -269,6 +286,12 @@ def to_stored(row: IndicatorRow, sources: Sequence[tuple[str, str | None]]) -> S
         false_positives=row.false_positives, last_sighting=row.last_sighting,
         score=row.score, active=row.active,
         external_ids=tuple(e for _, e in sources if e))
+
+
+def _source_row(ident: int, source: str, item: IndicatorIn, now: datetime) -> dict[str, Any]:
+    return {"indicator_id": ident, "source": source, "external_id": item.external_id,
+            "confidence": item.confidence, "tlp": item.tlp, "withdrawn": False,
+            "added_at": now, "updated_at": now}
 
 
 def _merge(old: IndicatorIn, new: IndicatorIn) -> IndicatorIn:

@@ -1,0 +1,143 @@
+"""Indicators matched in the pipeline and in stored events (retro-hunt): alerts with the
+indicator's context, once each, and sightings fed back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.pipeline.conftest import Rig, make_rig
+from watchkeeper.alerts.service import AlertFilter, AlertService
+from watchkeeper.audit.service import AuditLog
+from watchkeeper.config import IntelSettings
+from watchkeeper.intel.model import FeedResult, IndicatorIn
+from watchkeeper.intel.retrohunt import retro_hunt
+from watchkeeper.intel.service import IntelService
+from watchkeeper.intel.store_model import SightingRow
+from watchkeeper.state.db import StateDB
+
+SSHD = ("<38>Nov 29 16:40:0{n} {host} sshd[12{n}]: "
+        "Failed password for root from {ip} port 5{n} ssh2\n")
+
+
+def sshd(n: int, ip: str, host: str = "web01") -> bytes:
+    return SSHD.format(n=n, ip=ip, host=host).encode()
+
+
+@pytest.fixture
+def rig(state_db: StateDB, tmp_path: Path) -> Iterator[Rig]:
+    made = make_rig(state_db, tmp_path / "spool")
+    made.pipeline.intel = IntelService(state_db, AuditLog(state_db), IntelSettings())
+    yield made
+    made.pipeline.stop(drain_timeout_s=0)
+    made.spool.close()
+
+
+def intel_of(rig: Rig) -> IntelService:
+    assert rig.pipeline.intel is not None
+    return rig.pipeline.intel
+
+
+def load(rig: Rig, *items: IndicatorIn) -> None:
+    intel_of(rig).ingest("analyst", FeedResult(list(items), []), "test-feed")
+    intel_of(rig).refresh()
+
+
+def intel_alerts(db: StateDB) -> list[dict[str, Any]]:
+    found = AlertService(db, AuditLog(db)).list(AlertFilter(limit=100))[0]
+    return [a for a in found if a["rule_id"].startswith("intel-")]
+
+
+def sightings(db: StateDB) -> list[tuple[str, int, str]]:
+    with db.session() as session:
+        return [(r.kind, r.count, r.by) for r in session.scalars(select(SightingRow))]
+
+
+def test_an_event_with_an_indicated_address_raises_an_alert_with_its_context(
+        rig: Rig) -> None:
+    load(rig, IndicatorIn.of("ipv4", "203.0.113.5", "test-feed", confidence=90, tlp="green",
+                             threat="Mirai", tags=("botnet",), attack=("T1110",)))
+    rig.send(sshd(1, "203.0.113.5") + sshd(2, "203.0.113.6") + sshd(3, "203.0.113.5"))
+    rig.run()
+    found = intel_alerts(rig.db)
+    assert len(found) == 1, "two events of one indicator on one host make one alert"
+    alert = found[0]
+    assert alert["count"] == 2
+    assert alert["rule_title"] == "Threat intel: ipv4 203.0.113.5 (Mirai)"
+    assert alert["level"] == "high"
+    assert {"intel", "intel.ipv4", "botnet", "attack.t1110"} <= set(alert["tags"])
+    context = alert["context"]
+    assert context["type"] == "intel"
+    assert context["retro_hunt"] is False
+    assert context["fields"] == ["source.ip"]
+    indicator = context["indicator"]
+    assert (indicator["value"], indicator["confidence"], indicator["tlp"],
+            indicator["sources"], indicator["threat"]) == (
+        "203.0.113.5", 90, "green", ["test-feed"], "Mirai")
+    assert alert["entities"]["source_ip"] == "203.0.113.5"
+    assert sightings(rig.db) == [("seen", 2, "system")]
+    assert intel_of(rig).get(indicator["id"]).sightings == 2
+
+
+def test_a_replayed_batch_adds_no_alert_and_no_sighting(rig: Rig) -> None:
+    load(rig, IndicatorIn.of("ipv4", "203.0.113.5", "test-feed", confidence=90))
+    rig.send(sshd(1, "203.0.113.5"))
+    rig.run()
+    chunks = rig.spool.read(0, 1 << 20)
+    rig.pipeline.position = 0
+    rig.pipeline.process(chunks)
+    assert len(intel_alerts(rig.db)) == 1
+    assert sightings(rig.db) == [("seen", 1, "system")]
+
+
+def test_a_listed_address_inside_an_indicated_network_does_not_alert(rig: Rig) -> None:
+    # 8.8.0.0/16 is no warning list's entry, but 8.8.8.8 (a public resolver) is
+    load(rig, IndicatorIn.of("cidr", "8.8.0.0/16", "test-feed", confidence=90))
+    rig.send(sshd(1, "8.8.8.8") + sshd(2, "8.8.1.1"))
+    rig.run()
+    found = intel_alerts(rig.db)
+    assert [a["entities"]["source_ip"] for a in found] == ["8.8.1.1"]
+
+
+def test_without_indicators_or_without_intel_nothing_changes(rig: Rig) -> None:
+    rig.send(sshd(1, "203.0.113.5"))
+    rig.run()
+    assert intel_alerts(rig.db) == []
+    rig.pipeline.intel = None
+    load_later = IntelService(rig.db, AuditLog(rig.db), IntelSettings())
+    load_later.ingest("a", FeedResult([IndicatorIn.of("ipv4", "203.0.113.5", "f")], []), "f")
+    rig.send(sshd(2, "203.0.113.5"))
+    rig.run()
+    assert intel_alerts(rig.db) == []
+
+
+def test_retro_hunt_finds_stored_events_once(rig: Rig) -> None:
+    rig.send(sshd(1, "198.51.100.9") + sshd(2, "198.51.100.10", "web02"))
+    rig.run()
+    assert intel_alerts(rig.db) == []
+    load(rig, IndicatorIn.of("cidr", "198.51.100.0/24", "test-feed", confidence=80,
+                             threat="Scanner"))
+    report = retro_hunt(intel_of(rig), rig.store, days=30)
+    assert (report.indicators, report.hits, report.alerts) == (1, 2, 2)
+    found = intel_alerts(rig.db)
+    assert sorted(a["entities"]["host"] for a in found) == ["web01", "web02"]
+    assert all(a["context"]["retro_hunt"] is True for a in found)
+    # hunted once: a second pass has nothing to do, and replaying the events adds nothing
+    assert retro_hunt(intel_of(rig), rig.store, days=30).indicators == 0
+    chunks = rig.spool.read(0, 1 << 20)
+    rig.pipeline.position = 0
+    rig.pipeline.process(chunks)
+    assert len(intel_alerts(rig.db)) == 2
+
+
+def test_retro_hunt_of_zero_days_marks_indicators_hunted_without_reading(rig: Rig) -> None:
+    rig.send(sshd(1, "198.51.100.9"))
+    rig.run()
+    load(rig, IndicatorIn.of("ipv4", "198.51.100.9", "test-feed", confidence=80))
+    report = retro_hunt(intel_of(rig), rig.store, days=0)
+    assert (report.indicators, report.events_read, report.alerts) == (1, 0, 0)
+    assert intel_alerts(rig.db) == []

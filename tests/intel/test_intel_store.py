@@ -1,0 +1,161 @@
+"""The indicator store: one row per value across sources, provenance, suppression by warning
+lists and the allowlist, withdrawal, decay, sightings, lookups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from watchkeeper.audit.service import AuditLog
+from watchkeeper.config import IntelSettings
+from watchkeeper.errors import NotFoundError, UsageError
+from watchkeeper.intel.model import FeedResult, IndicatorIn, Kind
+from watchkeeper.intel.service import IntelService
+from watchkeeper.state.db import StateDB
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def intel(state_db: StateDB) -> IntelService:
+    return IntelService(state_db, AuditLog(state_db), IntelSettings())
+
+
+def feed(*items: IndicatorIn, withdrawn: list[tuple[Kind, str]] | None = None) -> FeedResult:
+    return FeedResult(list(items), [], withdrawn=withdrawn or [])
+
+
+def one(intel: IntelService, value: str) -> dict[str, object]:
+    found, total = intel.search(value)
+    assert total == 1, found
+    item = found[0]
+    return {"kind": item.kind.value, "confidence": item.confidence, "tlp": item.tlp,
+            "sources": sorted(item.sources), "active": item.active, "tags": item.tags,
+            "threat": item.threat, "score": item.score, "id": item.id}
+
+
+def test_a_value_from_two_sources_is_one_indicator_with_both_claims(
+        intel: IntelService) -> None:
+    first = intel.ingest("alice", feed(IndicatorIn.of(
+        "domain", "Evil.Example.", "feed-a", confidence=60, tlp="green", tags=("c2",))),
+        "feed-a")
+    second = intel.ingest("alice", feed(IndicatorIn.of(
+        "domain", "evil.example", "feed-b", confidence=90, tlp="TLP:AMBER",
+        tags=("botnet",), threat="Emotet")), "feed-b")
+    assert (first.new, first.updated, second.new, second.updated) == (1, 0, 0, 1)
+    got = one(intel, "evil.example")
+    assert got["confidence"] == 90
+    assert got["tlp"] == "amber"
+    assert got["sources"] == ["feed-a", "feed-b"]
+    assert got["tags"] == ("botnet", "c2")
+    assert got["threat"] == "Emotet"
+    assert got["active"] is True
+
+
+def test_a_feed_lowering_its_confidence_lowers_the_indicator(intel: IntelService) -> None:
+    intel.ingest("a", feed(IndicatorIn.of("ipv4", "203.0.113.9", "f", confidence=90)), "f")
+    intel.ingest("a", feed(IndicatorIn.of("ipv4", "203.0.113.9", "f", confidence=40)), "f")
+    assert one(intel, "203.0.113.9")["confidence"] == 40
+
+
+def test_values_on_warning_lists_are_kept_but_never_match(intel: IntelService) -> None:
+    report = intel.ingest("a", feed(
+        IndicatorIn.of("ipv4", "8.8.8.8", "f", confidence=90),
+        IndicatorIn.of("ipv4", "10.1.2.3", "f", confidence=90),
+        IndicatorIn.of("ipv4", "203.0.113.10", "f", confidence=90)), "f")
+    assert report.suppressed == 2
+    assert report.new == 3
+    assert one(intel, "8.8.8.8")["active"] is False
+    assert one(intel, "203.0.113.10")["active"] is True
+    intel.refresh()
+    assert intel.snapshot.matcher.size == 1
+    found, _ = intel.search("10.1.2.3")
+    assert found[0].active is False
+
+
+def test_the_allowlist_stops_and_restores_matching(intel: IntelService) -> None:
+    intel.ingest("a", feed(IndicatorIn.of("domain", "partner.example", "f", confidence=80)),
+                 "f")
+    entry = intel.allow("alice", "domain", "PARTNER.example", "our supplier")
+    assert one(intel, "partner.example")["active"] is False
+    with pytest.raises(UsageError, match="already on the allowlist"):
+        intel.allow("alice", "domain", "partner.example", "again")
+    # a later import does not bring it back while it is allowed
+    intel.ingest("a", feed(IndicatorIn.of("domain", "partner.example", "f", confidence=80)),
+                 "f")
+    assert one(intel, "partner.example")["active"] is False
+    intel.disallow("alice", int(str(entry["id"])))
+    assert one(intel, "partner.example")["active"] is True
+    with pytest.raises(NotFoundError):
+        intel.disallow("alice", 999)
+
+
+def test_a_withdrawn_value_stops_matching_when_no_source_still_backs_it(
+        intel: IntelService) -> None:
+    shared = IndicatorIn.of("sha256", "ab" * 32, "x", confidence=70)
+    intel.ingest("a", feed(shared), "feed-a")
+    intel.ingest("a", feed(shared), "feed-b")
+    report = intel.ingest("a", feed(withdrawn=[(Kind.SHA256, "ab" * 32)]), "feed-a")
+    assert report.withdrawn == 1
+    got = one(intel, "ab" * 32)
+    assert got["sources"] == ["feed-b"]
+    assert got["active"] is True
+    intel.ingest("a", feed(withdrawn=[(Kind.SHA256, "ab" * 32)]), "feed-b")
+    assert one(intel, "ab" * 32)["active"] is False
+
+
+def test_old_and_expired_indicators_do_not_match(intel: IntelService) -> None:
+    intel.ingest("a", feed(
+        IndicatorIn.of("ipv4", "203.0.113.20", "f", confidence=90,
+                       last_seen=NOW - timedelta(days=400)),
+        IndicatorIn.of("ipv4", "203.0.113.21", "f", confidence=90,
+                       valid_until=NOW - timedelta(hours=1)),
+        IndicatorIn.of("ipv4", "203.0.113.22", "f", confidence=90)), "f")
+    assert one(intel, "203.0.113.20")["active"] is False
+    assert one(intel, "203.0.113.21")["active"] is False
+    assert one(intel, "203.0.113.22")["active"] is True
+    # an IPv4 indicator's lifetime is 30 days: long after, the hourly pass retires it
+    assert intel.retire(NOW + timedelta(days=45)) == 1
+    assert one(intel, "203.0.113.22")["active"] is False
+
+
+def test_sightings_restart_decay_and_a_false_positive_stops_matching(
+        intel: IntelService) -> None:
+    intel.ingest("a", feed(IndicatorIn.of("ipv4", "203.0.113.30", "f", confidence=60,
+                                          last_seen=NOW - timedelta(days=20))), "f")
+    before = one(intel, "203.0.113.30")
+    seen = intel.sight("bob", int(str(before["id"])), "seen", "in the proxy logs")
+    assert seen.sightings == 1
+    assert seen.score > float(str(before["score"]))
+    marked = intel.sight("bob", seen.id, "false-positive", "our own scanner")
+    assert marked.false_positives == 1
+    assert marked.active is False
+    assert [s.kind for s in intel.sightings(seen.id)] == ["false-positive", "seen"]
+    with pytest.raises(UsageError, match="unknown sighting"):
+        intel.sight("bob", seen.id, "maybe")
+    with pytest.raises(NotFoundError):
+        intel.sight("bob", 12345, "seen")
+
+
+def test_lookup_finds_exact_values_networks_and_parent_domains(intel: IntelService) -> None:
+    intel.ingest("a", feed(
+        IndicatorIn.of("cidr", "198.51.100.0/24", "f", confidence=80),
+        IndicatorIn.of("domain", "evil.example", "f", confidence=80)), "f")
+    intel.refresh()
+    assert [i.value for i in intel.lookup("198.51.100.77")] == ["198.51.100.0/24"]
+    assert [i.value for i in intel.lookup("cdn.evil.example")] == ["evil.example"]
+    assert intel.lookup("192.0.2.1") == []
+    assert intel.lookup("not a thing") == []
+
+
+def test_stats_count_by_kind_and_source(intel: IntelService) -> None:
+    intel.ingest("a", feed(
+        IndicatorIn.of("ipv4", "203.0.113.40", "f"), IndicatorIn.of("ipv4", "8.8.4.4", "f"),
+        IndicatorIn.of("url", "http://bad.test/a", "f")), "f")
+    stats = intel.stats()
+    assert stats["total"] == 3
+    assert stats["active"] == 2
+    assert stats["suppressed"] == 1
+    assert stats["by_kind"]["ipv4"] == {"total": 2, "active": 1}
+    assert stats["by_source"] == {"f": 3}
