@@ -19,13 +19,14 @@ import fastapi.routing
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from tests.serverfixtures import Api
+from tests.serverfixtures import ROOT, Api
 from watchkeeper.alerts.service import AlertFilter
 from watchkeeper.api.case_evidence import evidence_of
 from watchkeeper.api.shifts import shifts_of
 from watchkeeper.auth.principal import SYSTEM
 from watchkeeper.auth.roles import Permission
 from watchkeeper.cases.service import NewCase
+from watchkeeper.intel.model import IndicatorIn
 from watchkeeper.response.run_model import ContainmentRow
 from watchkeeper.vulns.model import Finding, Package, Severity
 
@@ -57,6 +58,7 @@ ROSTER_SHIFT = {"name": "matrix", "start": "00:00", "end": "00:00"}
 SPAN = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
 PLAYBOOK = "matrix"
 """A playbook of the server's (``tests/data/playbooks``): it waits on an approval."""
+INTEL_FEED = ROOT / "tests" / "data" / "intel" / "stix" / "bundle.json"
 
 TABLE: dict[tuple[str, str], Entry] = {
     # operations
@@ -261,6 +263,28 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/intel/{indicator_id}/sightings"): Entry(
         P.INTEL_MANAGE, form={"kind": "seen", "note": "matrix"}),
     ("POST", "/intel/{indicator_id}/allow"): Entry(P.INTEL_MANAGE, form={"reason": "matrix"}),
+    # threat intelligence
+    ("GET", "/api/v1/intel/indicators"): Entry(P.INTEL_READ, query={"q": "203.0.113"}),
+    ("GET", "/api/v1/intel/indicators/{indicator_id}"): Entry(P.INTEL_READ),
+    ("POST", "/api/v1/intel/indicators"): Entry(
+        P.INTEL_MANAGE, json={"kind": "ipv4", "value": "203.0.113.8"}),
+    ("POST", "/api/v1/intel/import"): Entry(
+        P.INTEL_MANAGE, query={"source": "matrix", "format": "text"}, body=b"203.0.113.9\n"),
+    ("POST", "/api/v1/intel/indicators/{indicator_id}/sightings"): Entry(
+        P.INTEL_MANAGE, json={"kind": "seen"}),
+    ("GET", "/api/v1/intel/lookup"): Entry(P.INTEL_READ, query={"value": "203.0.113.8"}),
+    ("GET", "/api/v1/intel/stats"): Entry(P.INTEL_READ),
+    ("GET", "/api/v1/intel/allowlist"): Entry(P.INTEL_READ),
+    ("POST", "/api/v1/intel/allowlist"): Entry(
+        P.INTEL_MANAGE, json={"kind": "domain", "value": "matrix.example.org", "reason": "m"}),
+    ("DELETE", "/api/v1/intel/allowlist/{allow_id}"): Entry(P.INTEL_MANAGE),
+    ("GET", "/api/v1/intel/feeds"): Entry(P.INTEL_MANAGE),
+    ("POST", "/api/v1/intel/feeds"): Entry(
+        P.CONNECTORS_MANAGE, json={"name": "matrix-add", "type": "stix", "url": str(INTEL_FEED)}),
+    ("GET", "/api/v1/intel/feeds/{name}"): Entry(P.INTEL_MANAGE),
+    ("PATCH", "/api/v1/intel/feeds/{name}"): Entry(P.CONNECTORS_MANAGE, json={"enabled": False}),
+    ("DELETE", "/api/v1/intel/feeds/{name}"): Entry(P.CONNECTORS_MANAGE),
+    ("POST", "/api/v1/intel/feeds/{name}/run"): Entry(P.INTEL_MANAGE),
     # last: it ends the session it is sent with
     ("POST", "/logout"): Entry(P.ALERTS_READ, form={}),
 }
@@ -342,6 +366,12 @@ class World:
                 return str(services.assets.put("system", f"host-{role}-{web}")["id"])
             case "name" if "/connectors/" in self.current:
                 return self.connector(role, web)
+            case "name" if "/intel/feeds/" in self.current:
+                return self.intel_feed(role)
+            case "indicator_id" if web:
+                return str(self.indicator())
+            case "indicator_id" | "allow_id":
+                return str(self.intel_object(name, role))
             case "name" if "/vulns/feeds/" in self.current:
                 return "epss"
             case "name":
@@ -366,8 +396,6 @@ class World:
                 return services.auth.issue_token(SYSTEM, owner, "api", "to revoke")[0].id
             case "collection_id" | "object_id":
                 return self.shared_intel()[name]
-            case "indicator_id":
-                return str(self.indicator())
         raise AssertionError(f"no value for the path parameter {name!r}")
 
     def case(self) -> dict[str, int]:
@@ -392,6 +420,21 @@ class World:
             "system", name, "http", {"base_url": "https://fw.example", "auth": {"type": "bearer"}},
             {"token": "t0ken"})
         return name
+
+    def intel_feed(self, role: str) -> str:
+        """A fresh file feed per call (the calls that delete it need one each)."""
+        name = f"matrix-{role}-{secrets.token_hex(4)}"
+        self.api.services.intel_feeds.add("system", name, "stix", str(INTEL_FEED))
+        return name
+
+    def intel_object(self, name: str, role: str) -> int:
+        """The matrix indicator, or a fresh allowlist entry per call."""
+        intel = self.api.services.intel
+        if name == "allow_id":
+            value = f"{role}-{secrets.token_hex(4)}.example.org"
+            return int(intel.allow("system", "domain", value, "to remove")["id"])
+        intel.add("system", IndicatorIn.of("domain", "matrix.example.net", "analyst:system"))
+        return intel.search("matrix.example.net", kind="domain", limit=1)[0][0].id
 
     def finding_key(self) -> str:
         """The key of one vulnerability finding, ingested on first use."""

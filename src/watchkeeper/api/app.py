@@ -40,6 +40,8 @@ def create_app(services: Services) -> FastAPI:
         deadletters,
         events,
         ingest,
+        intel,
+        intel_feeds,
         kpi,
         notifications,
         playbooks,
@@ -58,10 +60,11 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     limit = min(OTHER_BODY_BYTES, services.settings.http.max_body_bytes)
-    wider = (*case_evidence.wider_limits(services), *vulns.WIDER_LIMITS, *assets.WIDER_LIMITS)
+    wider = (*case_evidence.wider_limits(services), *vulns.WIDER_LIMITS, *assets.WIDER_LIMITS,
+             *intel.WIDER_LIMITS)
     app.add_middleware(BodyLimit, limit=limit, wider=wider)
     for module in (auth, alerts, cases, kpi, shifts, rules, assets, deadletters, events, ingest,
-                   audit, notifications, playbooks, vulns):
+                   audit, notifications, playbooks, vulns, intel, intel_feeds):
         app.include_router(module.router)
     app.include_router(case_evidence.router)
     taxii.install(app)

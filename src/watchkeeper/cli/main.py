@@ -41,6 +41,7 @@ def register() -> None:
     from watchkeeper.cli.containment import containment
     from watchkeeper.cli.handover import briefing, handover
     from watchkeeper.cli.hunt import hunt
+    from watchkeeper.cli.intel import intel
     from watchkeeper.cli.playbook import playbook
     from watchkeeper.cli.rules import rules
     from watchkeeper.cli.scan import scan
@@ -56,6 +57,7 @@ def register() -> None:
     cli.add_command(connector)
     cli.add_command(scan)
     cli.add_command(vulns)
+    cli.add_command(intel)
 
 
 def main() -> None:

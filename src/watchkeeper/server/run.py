@@ -121,6 +121,8 @@ class Server:
                     asyncio.create_task(self._every(self.settings.intel.refresh_interval_s,
                                                     self._intel)),
                     asyncio.create_task(self._every(INTEL_RETIRE_EVERY_S, self._retire)),
+                    asyncio.create_task(self._every(self.settings.intel.feed_check_interval_s,
+                                                    self._run_feeds)),
                 ]
             if self.settings.cases.grouping:
                 self._tasks.append(asyncio.create_task(
@@ -223,6 +225,13 @@ class Server:
         retired = await asyncio.to_thread(self.services.intel.retire)
         if retired:
             log.info("decayed or expired indicators retired", extra={"indicators": retired})
+
+    async def _run_feeds(self) -> None:
+        """Pull the feeds that are due; each failure is on its feed (``last_error``)."""
+        runs = await asyncio.to_thread(self.services.intel_feeds.run_due)
+        failed = [run["name"] for run in runs if run["last_error"]]
+        if runs:
+            log.info("intel feeds pulled", extra={"feeds": len(runs), "failed": failed})
 
     async def _compact(self) -> None:
         await asyncio.to_thread(self.services.store.compact)

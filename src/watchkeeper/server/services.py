@@ -27,6 +27,7 @@ from watchkeeper.errors import UsageError
 from watchkeeper.events.normalize import Normalizer
 from watchkeeper.ingest.counters import ReceiverCounters
 from watchkeeper.ingest.spool import Spool
+from watchkeeper.intel.feedrunner import FeedService, open_feed_service
 from watchkeeper.intel.service import IntelService
 from watchkeeper.ops.metrics import Metrics
 from watchkeeper.parsers import default_registry
@@ -102,6 +103,7 @@ class Services:
     response: Response
     vulns: VulnService
     intel: IntelService
+    intel_feeds: FeedService
     lock: DataDirLock
     http_counts: ReceiverCounters = field(default_factory=ReceiverCounters)
     receiver_counts: dict[str, ReceiverCounters] = field(default_factory=dict)
@@ -173,6 +175,7 @@ class Services:
             vulns=VulnService(db, audit, assets, cases, settings.data_dir / "vulns",
                               _patch_starter(response)),
             intel=intel,
+            intel_feeds=open_feed_service(settings, db, audit, intel, response.connectors.box),
             lock=lock,
         )
         services.receiver_counts["http"] = services.http_counts
