@@ -11,7 +11,6 @@ Secret values are never listed, audited, logged or put in an error.
 from __future__ import annotations
 
 import builtins
-import importlib
 import logging
 import re
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from watchkeeper.intel.feeds import (
 from watchkeeper.intel.model import FeedProblem, FeedResult
 from watchkeeper.intel.service import IntelService
 from watchkeeper.intel.store_model import FeedRow
+from watchkeeper.intel.taxii import pull_taxii
 from watchkeeper.response.secrets import SecretBox
 from watchkeeper.state.db import StateDB
 
@@ -62,13 +62,6 @@ class TaxiiPuller(Protocol):
                  username: str | None = None, password: str | None = None,
                  verify: bool = True, timeout: float = 30.0, max_pages: int = 100,
                  max_bytes: int = 64 << 20) -> FeedResult: ...
-
-
-def default_taxii_puller() -> TaxiiPuller:
-    """The TAXII client, imported on first use."""
-    module = importlib.import_module("watchkeeper.intel.taxii")
-    puller: TaxiiPuller = module.pull_taxii
-    return puller
 
 
 def public(row: FeedRow) -> dict[str, Any]:
@@ -231,7 +224,7 @@ class FeedService:
                                  verify_tls=options.get("verify_tls", True),
                                  timeout=self.timeout, source=name,
                                  client_factory=self.misp_client_factory)
-        puller = self.taxii_puller or default_taxii_puller()
+        puller: TaxiiPuller = self.taxii_puller or pull_taxii
         username = options.get("username")
         return puller(url, options["collection"], source=name, added_after=cursor,
                       token=None if username else secret, username=username,

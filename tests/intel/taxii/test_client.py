@@ -266,3 +266,31 @@ def test_the_server_refuses_a_pull_without_the_right_token(served: Served) -> No
                              scopes=["alerts:read"])[1]
     with pytest.raises(InputError, match="HTTP 403"):
         pull_taxii(served.url, "indicators", source="server-a", token=other)
+
+
+def test_a_taxii_feed_on_another_server_pulls_what_is_shared_incrementally(
+        served: Served, tmp_path: Path) -> None:
+    """Server B keeps a ``taxii`` feed of server A's collection: its first run imports what
+    A shares (never what A keeps to itself), its next run only what A added since."""
+    from watchkeeper.intel.feedrunner import open_feed_service
+
+    served.add(IndicatorIn.of("domain", "feed-e2e.example", "partner-a", tlp="green"),
+               IndicatorIn.of("domain", "kept-inside.example", "partner-a", tlp="red"))
+    for other in open_api(make_settings(tmp_path / "b", rules={"paths": []})):
+        feeds = open_feed_service(other.services.settings, other.services.db,
+                                  other.services.audit, other.services.intel)
+        feeds.add("admin", "server-a", "taxii", served.url,
+                  options={"collection": "indicators"}, secret=served.token)
+        first = feeds.run("admin", "server-a")
+        assert first["last_error"] is None, first
+        got, _ = other.services.intel.search("feed-e2e.example")
+        assert [(i.value, i.tlp, i.sources) for i in got] == [
+            ("feed-e2e.example", "green", ("server-a",))]
+        assert other.services.intel.search("kept-inside.example")[1] == 0
+        served.add(IndicatorIn.of("domain", "later.example", "partner-a", tlp="clear"))
+        second = feeds.run("admin", "server-a")
+        assert second["last_error"] is None, second
+        assert second["cursor"] > first["cursor"]
+        assert (second["last_counts"]["new"], second["last_counts"]["received"]) == (1, 1)
+        assert other.services.intel.search("later.example")[1] == 1
+        assert served.token not in str(feeds.list())
