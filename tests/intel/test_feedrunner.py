@@ -360,12 +360,20 @@ def test_names_are_unique_and_updates_restart_the_cursor(
         feeds.run("admin", "nope")
 
 
-def test_a_redirect_to_plain_http_elsewhere_is_not_followed(
+def test_redirects_are_followed_only_within_the_feeds_origin(
         feeds: FeedService, site: Site) -> None:
+    port = int(site.url.rsplit(":", 1)[1])
     site.pages["/moved.json"] = (302, b"http://feeds.example.org/bundle.json")
+    site.pages["/secure.json"] = (302, b"https://collector.example.net/bundle.json")
+    # the same machine on another port: a service the feed server must not reach through us
+    site.pages["/local.json"] = (302, f"http://127.0.0.1:{port + 1}/x".encode())
     site.pages["/here.json"] = (302, b"/bundle.json")
     site.pages["/bundle.json"] = (200, GOOD_STIX)
-    feeds.add("admin", "moved", "stix", f"{site.url}/moved.json")
-    feeds.add("admin", "here", "stix", f"{site.url}/here.json")
-    assert "redirected to a refused place" in feeds.run("admin", "moved")["last_error"]
+    for name in ("moved", "secure", "local", "here"):
+        feeds.add("admin", name, "stix", f"{site.url}/{name}.json",
+                  secret="s3cr3t" if name != "here" else None)
+    for name in ("moved", "secure", "local"):
+        error = feeds.run("admin", name)["last_error"]
+        assert "redirected to another origin" in error, error
+        assert "s3cr3t" not in error
     assert feeds.run("admin", "here")["last_error"] is None

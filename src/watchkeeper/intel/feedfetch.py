@@ -2,9 +2,9 @@
 
 A feed is an ``https://`` URL (``http://`` only on the loopback interface, for a mirror
 on the same machine) or, for the file-based types, a local file or folder. Downloads are
-streamed and stopped at the cap; redirects are followed only to places a feed could have
-been configured at, so that a server cannot send the request (and its credentials) to
-plain HTTP elsewhere.
+streamed and stopped at the cap; redirects are followed only within the configured
+origin (scheme, host and port), so that a feed server can send neither the request's
+credentials elsewhere nor the request to a service on this machine.
 """
 
 from __future__ import annotations
@@ -36,6 +36,14 @@ def check_url(url: str) -> str:
         raise UsageError(f"{url!r}: plain http is allowed only on the loopback interface; "
                          "use https")
     return url
+
+
+def origin(url: str) -> str:
+    """``scheme://host:port`` of ``url``, the port spelled out."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or {"https": 443, "http": 80}.get(scheme, 0)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def _loopback(host: str) -> bool:
@@ -104,11 +112,12 @@ class Fetcher:
                 with client.stream("GET", url, headers=headers) as answer:
                     if answer.is_redirect and "location" in answer.headers:
                         target = urljoin(url, answer.headers["location"])
-                        try:
-                            url = check_url(target)
-                        except UsageError as error:
-                            raise InputError(f"redirected to a refused place: {error}",
-                                             location=location) from None
+                        if origin(target) != origin(location):
+                            raise InputError(
+                                f"redirected to another origin ({origin(target)}): refused, "
+                                "so that the feed's credentials stay with its server",
+                                location=location)
+                        url = check_url(target)
                         continue
                     if answer.status_code >= 400:
                         raise InputError(f"HTTP {answer.status_code} {answer.reason_phrase}",

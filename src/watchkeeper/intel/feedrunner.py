@@ -253,9 +253,7 @@ class FeedService:
             except InputError as exc:
                 result.problems.append(FeedProblem(where, exc.message))
                 continue
-            result.indicators += one.indicators
-            result.problems += one.problems
-            result.withdrawn += one.withdrawn
+            result.absorb(one)
         newest = max((entry.timestamp for entry in manifest), default=since)
         result.cursor = str(newest) if newest is not None else None
         return result

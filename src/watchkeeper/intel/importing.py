@@ -75,7 +75,7 @@ def parse_misp(data: bytes, source: str, max_bytes: int) -> FeedResult:
         try:
             if not isinstance(event, dict):
                 raise InputError("not an event object")
-            merge(result, parse_misp_event_dict(event, source))
+            result.absorb(parse_misp_event_dict(event, source))
         except InputError as exc:
             result.problems.append(FeedProblem(f"{source}: event {index}", exc.message))
     return result
@@ -89,7 +89,7 @@ def parse_misp_folder(folder: Path, source: str, max_bytes: int) -> FeedResult:
     for uuid in changed_events(manifest, None):
         path = folder / f"{Path(uuid).name}.json"
         try:
-            merge(result, parse_misp_event(_read(path, max_bytes), source))
+            result.absorb(parse_misp_event(_read(path, max_bytes), source))
         except InputError as exc:
             result.problems.append(FeedProblem(str(path), exc.message))
     return result
@@ -108,12 +108,6 @@ def override(result: FeedResult, tlp: str | None, confidence: int | None) -> Fee
         changes["confidence"] = confidence
     result.indicators = [replace(item, **changes) for item in result.indicators]
     return result
-
-
-def merge(into: FeedResult, one: FeedResult) -> None:
-    into.indicators += one.indicators
-    into.problems += one.problems
-    into.withdrawn += one.withdrawn
 
 
 def mapping_of(kind: str | None = None, column: str | None = None,

@@ -263,6 +263,12 @@ class FeedResult:
     """Values the source has taken back (a revoked STIX indicator, a MISP attribute no
     longer flagged for detection): the store stops crediting them to this source."""
 
+    def absorb(self, other: FeedResult) -> None:
+        """Add what ``other`` (one page, one event) gave; the cursor is the caller's."""
+        self.indicators.extend(other.indicators)
+        self.problems.extend(other.problems)
+        self.withdrawn.extend(other.withdrawn)
+
 
 @dataclass(frozen=True, slots=True)
 class StoredIndicator:

@@ -23,6 +23,7 @@ import httpx
 import orjson
 
 from watchkeeper.errors import InputError
+from watchkeeper.intel.feedfetch import origin
 from watchkeeper.intel.feeds.common import parse_time
 from watchkeeper.intel.feeds.stix import parse_stix_objects
 from watchkeeper.intel.model import FeedResult
@@ -167,9 +168,7 @@ def pull_taxii(url: str, collection: str, *, source: str, added_after: str | Non
         newest: tuple[datetime, str] | None = _stamp(added_after)
         for objects, last in pages(session, objects_url, added_after, max_pages):
             part = parse_stix_objects(objects, source)
-            result.indicators.extend(part.indicators)
-            result.problems.extend(part.problems)
-            result.withdrawn.extend(part.withdrawn)
+            result.absorb(part)
             stamps = [_stamp(last)] if last else [_stamp(_version(o)) for o in objects]
             for stamp in stamps:
                 if stamp is not None and (newest is None or stamp[0] > newest[0]):
@@ -190,6 +189,10 @@ def api_root(session: _Session, url: str) -> str:
         if not isinstance(chosen, str) or not chosen:
             raise InputError("the TAXII server names no API root", location=shown(url))
         root = urljoin(base, chosen)
+        if origin(root) != origin(base):
+            # the credentials go with every request: never to a host the server names
+            raise InputError(f"the TAXII server's API root is on another origin "
+                             f"({origin(root)}): refused", location=shown(url))
         return root if root.endswith("/") else root + "/"
     if "versions" not in document and "title" not in document:
         raise InputError("neither a TAXII discovery resource nor an API root",

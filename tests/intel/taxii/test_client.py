@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -158,6 +159,18 @@ def test_redirects_stay_on_the_host_and_plain_http_only_on_loopback() -> None:
         pull(Partner(PAGES, []), url="http://taxii.example/taxii2/")
     local = Partner(PAGES, [])
     assert len(pull(local, url="http://127.0.0.1:9/taxii2/").indicators) == 2
+
+
+def test_an_api_root_on_another_origin_gets_no_credentials() -> None:
+    def discovery(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == "/taxii2/":
+            return taxii({"title": "partner", "default": "https://grab.example/root/"})
+        return None
+
+    partner = Partner(PAGES, [], discovery)
+    with pytest.raises(InputError, match="another origin"):
+        pull(partner)
+    assert [r.url.host for r in partner.seen] == [urlsplit(BASE).hostname]
 
 
 # against this project's own TAXII server, over HTTP ------------------------------------

@@ -48,9 +48,7 @@ def pull_misp_api(url: str, key: str, *, since: int | None, verify_tls: bool = T
             except InputError as exc:
                 result.problems.append(FeedProblem(where, exc.message))
                 continue
-            result.indicators += one.indicators
-            result.problems += one.problems
-            result.withdrawn += one.withdrawn
+            result.absorb(one)
             if one.cursor is not None and (newest is None or int(one.cursor) > newest):
                 newest = int(one.cursor)
         if len(events) < page_size:
