@@ -183,3 +183,83 @@ def test_case_observables_carry_the_indicators_they_match(
         ("198.51.100.0/24", "Scanner", ["f"])]
     assert miss["intel"] is None
     assert user["intel"] is None
+
+
+def test_a_withdrawn_sources_context_leaves_with_it(intel: IntelService) -> None:
+    """What a TLP:RED source said must not stay on the indicator, shared at green, once
+    that source withdraws."""
+    value = "203.0.113.60"
+    intel.ingest("a", feed(IndicatorIn.of("ipv4", value, "isac", tlp="red", confidence=90,
+                                          threat="internal-op", tags=("victim:acme",),
+                                          description="secret: victim ACME")), "isac")
+    intel.ingest("a", feed(IndicatorIn.of("ipv4", value, "osint", tlp="green",
+                                          confidence=50)), "osint")
+    merged = intel.get(int(str(one(intel, value)["id"])))
+    assert (merged.tlp, merged.threat, merged.tags) == ("red", "internal-op",
+                                                         ("victim:acme",))
+    intel.ingest("a", feed(withdrawn=[(Kind.IPV4, value)]), "isac")
+    left = intel.get(merged.id)
+    assert (left.tlp, left.confidence, left.sources) == ("green", 50, ("osint",))
+    assert (left.threat, left.tags, left.description) == (None, (), "")
+
+
+def test_validity_is_each_sources_claim(intel: IntelService) -> None:
+    ended = NOW - timedelta(hours=1)
+    intel.ingest("a", feed(IndicatorIn.of("domain", "short.example", "a", confidence=80,
+                                          valid_until=ended)), "a")
+    assert one(intel, "short.example")["active"] is False
+    # another source lists it with no end: it is asserted now, whatever "a" said
+    intel.ingest("a", feed(IndicatorIn.of("domain", "short.example", "b", confidence=80)),
+                 "b")
+    assert one(intel, "short.example")["active"] is True
+    # and a source that ends its own claim does not end the other's
+    intel.ingest("a", feed(IndicatorIn.of("domain", "long.example", "a", confidence=80)), "a")
+    intel.ingest("a", feed(IndicatorIn.of("domain", "long.example", "b", confidence=80,
+                                          valid_until=ended)), "b")
+    assert one(intel, "long.example")["active"] is True
+
+
+def test_a_feed_pulled_again_unchanged_writes_nothing(intel: IntelService) -> None:
+    items = [IndicatorIn.of("ipv4", f"203.0.113.{n}", "f", confidence=70) for n in range(1, 40)]
+    first = intel.ingest("a", FeedResult(items, []), "f")
+    stamp = intel.get(first.new_ids[0]).updated_at
+    again = intel.ingest("a", FeedResult(items, []), "f")
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 39)
+    assert intel.get(first.new_ids[0]).updated_at == stamp
+
+
+def test_a_value_revoked_and_reissued_in_one_feed_stays(intel: IntelService) -> None:
+    reissued = IndicatorIn.of("ipv4", "203.0.113.5", "f", confidence=80)
+    intel.ingest("a", feed(reissued, withdrawn=[(Kind.IPV4, "203.0.113.5")]), "f")
+    assert one(intel, "203.0.113.5")["active"] is True
+
+
+def test_networks_too_broad_and_single_addresses(intel: IntelService) -> None:
+    intel.ingest("a", feed(IndicatorIn.of("cidr", "0.0.0.0/0", "f", confidence=90),
+                           IndicatorIn.of("cidr", "2001:db8::/16", "f", confidence=90),
+                           IndicatorIn.of("cidr", "203.0.113.70/32", "f", confidence=90)), "f")
+    found, total = intel.search("", kind="cidr")
+    assert total == 2
+    assert {(i.value, i.active) for i in found} == {("0.0.0.0/0", False),
+                                                      ("2001::/16", False)}
+    assert one(intel, "203.0.113.70")["kind"] == "ipv4"
+
+
+def test_the_allowlist_reaches_values_under_indicators_and_lists_stay(
+        intel: IntelService) -> None:
+    import polars as pl
+
+    intel.ingest("a", feed(IndicatorIn.of("domain", "cdn.example", "f", confidence=90),
+                           IndicatorIn.of("ipv4", "8.8.8.8", "f", confidence=90)), "f")
+    intel.refresh()
+    events = pl.DataFrame({"dns.question.name": ["a.cdn.example", "b.cdn.example"]})
+    assert intel.match(events).height == 2
+    intel.allow("alice", "domain", "a.cdn.example", "our own edge")
+    assert intel.refresh() is True
+    assert intel.match(events)["row"].to_list() == [1]
+    # lifting an allowlist entry does not lift a warning list
+    entry = intel.allow("alice", "ipv4", "8.8.8.8", "resolver")
+    intel.disallow("alice", int(str(entry["id"])))
+    found = intel.get(int(str(one(intel, "8.8.8.8")["id"])))
+    assert found.active is False
+    assert intel.stats()["suppressed"] == 1

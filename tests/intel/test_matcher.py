@@ -128,3 +128,32 @@ def test_domain_matching_agrees_with_a_plain_reference(
                 for ident, domain in enumerate(unique)
                 if text == domain or text.endswith("." + domain)}
     assert found == expected
+
+
+def test_other_spellings_of_indicated_values_match() -> None:
+    indicators = pl.DataFrame({
+        "id": [1, 2, 3, 4],
+        "kind": ["ipv4", "domain", "cve", "email"],
+        "value": ["203.0.113.7", "xn--bcher-kva.example", "CVE-2024-3094",
+                  "boss@xn--bcher-kva.example"],
+    })
+    frame = pl.DataFrame({
+        "source.ip": ["::ffff:203.0.113.7", "::FFFF:203.0.113.7", "::ffff:203.0.113.8"],
+        "dns.question.name": ["bücher.example", "WWW.BÜCHER.example", "bucher.example"],
+        "vulnerability.id": ["cve-2024-3094", None, "CVE-2024-3095"],
+        "email.from.address": ["Boss@Bücher.example", None, None],
+    })
+    assert hits(frame, Matcher(indicators)) == {
+        (0, 1, "source.ip"), (1, 1, "source.ip"),
+        (0, 2, "dns.question.name"), (1, 2, "dns.question.name"),
+        (0, 3, "vulnerability.id"), (0, 4, "email.from.address"),
+    }
+
+
+def test_fields_configured_for_ipv6_and_networks_are_ip_fields() -> None:
+    from watchkeeper.intel.service import matcher_fields
+
+    fields = matcher_fields({"ipv6": ["host.ip6"], "cidr": ["proxy.ip"]})
+    frame = pl.DataFrame({"host.ip6": ["2001:db8::1"], "proxy.ip": ["198.51.100.1"]})
+    assert hits(frame, Matcher(INDICATORS, fields)) == {(0, 7, "host.ip6"),
+                                                        (0, 2, "proxy.ip")}

@@ -51,6 +51,8 @@ DEFAULT_FIELDS: dict[Kind, tuple[str, ...]] = {
 indicators. ``[intel] fields`` in the settings replaces an entry."""
 HIT_SCHEMA = {"row": pl.UInt32, "indicator": pl.Int64, "field": pl.String, "value": pl.String}
 _IPV4 = r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$"
+_MAPPED = r"^(?i)::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$"
+_ASCII = r"^[\x00-\x7f]*$"
 _URL = r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^#]*)"
 _CASELESS = (Kind.DOMAIN, Kind.MD5, Kind.SHA1, Kind.SHA256, Kind.EMAIL, Kind.FILENAME,
              Kind.JA3, Kind.JA4)
@@ -174,6 +176,10 @@ class Matcher:
         text = distinct.str.strip_chars()
         if kind in _CASELESS:
             text = text.str.to_lowercase()
+        if kind is Kind.CVE:
+            text = text.str.to_uppercase()
+        if kind in (Kind.DOMAIN, Kind.EMAIL):
+            text = _ascii_names(text, email=kind is Kind.EMAIL)
         if kind is Kind.URL:
             text = _canonical_urls(text)
         positions = pl.Series("row", range(len(distinct)), dtype=pl.UInt32)
@@ -218,7 +224,8 @@ class Matcher:
     def _match_ip(self, column: pl.Series, field: str) -> list[pl.DataFrame]:
         rows = pl.DataFrame({"raw": column}).with_row_index("row").drop_nulls("raw")
         distinct = rows["raw"].unique()
-        text = distinct.str.strip_chars()
+        # an IPv4 address written as IPv6 (dual-stack sockets): matched as the IPv4 one
+        text = distinct.str.strip_chars().str.replace(_MAPPED, "${1}")
         positions = pl.Series("row", range(len(distinct)), dtype=pl.UInt32)
         found: list[pl.DataFrame] = []
         if self._ipv4:
@@ -270,6 +277,25 @@ def _ipv4_numbers(text: pl.Series) -> pl.Series:
     number = (pl.col("o0") * (1 << 24) + pl.col("o1") * (1 << 16)
               + pl.col("o2") * (1 << 8) + pl.col("o3"))
     return frame.select(pl.when(valid).then(number.cast(pl.UInt32))).to_series()
+
+
+def _ascii_names(text: pl.Series, *, email: bool) -> pl.Series:
+    """Internationalized names in their ASCII (IDNA) form, as indicators are written; only
+    the few values with other characters go through Python."""
+    other = ~text.str.contains(_ASCII)
+    if not other.any():
+        return text
+    converted = [_idna(value, email) for value in text.filter(other).to_list()]
+    return text.scatter(other.arg_true(), pl.Series(converted, dtype=pl.String))
+
+
+def _idna(value: str, email: bool) -> str | None:
+    local, at, host = value.rpartition("@") if email else ("", "", value)
+    try:
+        name = host.rstrip(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return f"{local}{at}{name}"
 
 
 def _canonical_urls(text: pl.Series) -> pl.Series:

@@ -235,11 +235,17 @@ class IndicatorIn:
     def of(cls, kind: Kind | str, value: str, source: str, **details: object) -> IndicatorIn:
         """Normalize ``value`` and the TLP; :class:`InputError` when either is invalid."""
         kind = Kind(kind)
+        canonical = normalize(kind, value)
+        if kind is Kind.CIDR and canonical.endswith(("/32", "/128")) and (
+                (":" in canonical) == canonical.endswith("/128")):
+            # one address: the same indicator as the address itself, not a second one
+            canonical = canonical.rsplit("/", 1)[0]
+            kind = Kind.IPV6 if ":" in canonical else Kind.IPV4
         tlp = tlp_label(details.pop("tlp", None))  # type: ignore[arg-type]
         confidence = int(details.pop("confidence", 50))  # type: ignore[call-overload]
         if not 0 <= confidence <= 100:
             raise InputError(f"confidence {confidence} is not within 0–100")
-        return cls(kind, normalize(kind, value), source, confidence=confidence, tlp=tlp,
+        return cls(kind, canonical, source, confidence=confidence, tlp=tlp,
                    **details)  # type: ignore[arg-type]
 
 

@@ -41,6 +41,8 @@ from watchkeeper.intel.store_model import AllowRow, IndicatorRow, SightingRow
 from watchkeeper.intel.warninglists import WarningLists, builtin_warninglists, load_warninglists
 from watchkeeper.state.db import StateDB
 
+IMPORT_PART = 5_000
+"""Indicators per import transaction."""
 RULE_PREFIX = "intel-"
 """Alerts of indicator matches have the rule id ``intel-<indicator id>``."""
 GROUPING = Grouping(fields=("host.name",))
@@ -61,7 +63,7 @@ class IntelService:
         self.audit = audit
         self.settings = settings
         self.store = IndicatorStore(policies_from(settings.decay))
-        self.fields = {Kind(kind): tuple(fields) for kind, fields in settings.fields.items()}
+        self.fields = matcher_fields(settings.fields)
         lists = builtin_warninglists() if settings.builtin_warninglists else WarningLists.empty()
         loaded, self.list_problems = load_warninglists(settings.warninglists)
         for warning_list in loaded.lists():
@@ -169,9 +171,25 @@ class IntelService:
     def ingest(self, actor: str, result: FeedResult, source: str) -> ImportReport:
         if not source.strip():
             raise UsageError("an import needs a source name")
-        with self.db.session() as session:
+        with self.db.read() as session:
             allowed = {(k, v) for k, v in session.execute(select(AllowRow.kind, AllowRow.value))}
-            report = self.store.ingest(session, result, source, Suppression(self.lists, allowed))
+        suppression = Suppression(self.lists, allowed)
+        report = ImportReport(source, received=len(result.indicators))
+        # one transaction per part: a large feed never holds the write lock for long
+        parts = [result.indicators[i:i + IMPORT_PART]
+                 for i in range(0, len(result.indicators), IMPORT_PART)] or [[]]
+        for number, part in enumerate(parts):
+            last = number == len(parts) - 1
+            piece = FeedResult(part, result.problems if last else [],
+                               withdrawn=result.withdrawn if last else [])
+            if last:  # a withdrawal never undoes what another part of the feed asserts
+                asserted = {(i.kind, i.value) for i in result.indicators}
+                piece.withdrawn = [w for w in result.withdrawn if w not in asserted]
+            with self.db.session() as session:
+                done = self.store.ingest(session, piece, source, suppression)
+            report.add(done)
+        report.received = len(result.indicators)
+        with self.db.session() as session:
             self.audit.append(session, actor, "intel.import", "intel_source", source,
                               after={k: v for k, v in report.as_dict().items()
                                      if k != "problems"})
@@ -252,8 +270,10 @@ class IntelService:
             session.execute(delete(AllowRow).where(AllowRow.id == allow_id))
             ident = session.scalar(select(IndicatorRow.id).where(IndicatorRow.key == key))
             if ident is not None:
+                # a warning list may still hold the value
+                reason = Suppression(self.lists).reasons(Kind(row.kind), [row.value])[0]
                 session.execute(update(IndicatorRow).where(IndicatorRow.id == ident).values(
-                    suppressed_by=None, updated_at=now))
+                    suppressed_by=reason, updated_at=now))
                 self.store.rescore(session, [ident], now)
             self.audit.append(session, actor, "intel.disallow", "intel_allowlist", allow_id,
                               before={"kind": row.kind, "value": row.value})
@@ -346,6 +366,22 @@ class IntelService:
             "matcher_size": self._snapshot.matcher.size,
             "warninglists": self.lists.names(),
         }
+
+
+def matcher_fields(configured: dict[str, list[str]]) -> dict[Kind, tuple[str, ...]]:
+    """``[intel] fields`` as the matcher takes it: IPv6 and CIDR indicators are matched in
+    the IP fields, so fields given for them are IP fields too."""
+    fields: dict[Kind, tuple[str, ...]] = {}
+    for name, listed in configured.items():
+        try:
+            kind = Kind(name)
+        except ValueError:
+            raise UsageError(f"[intel] fields: unknown kind {name!r} "
+                             f"(known: {', '.join(k.value for k in Kind)})") from None
+        if kind in (Kind.IPV6, Kind.CIDR):
+            kind = Kind.IPV4
+        fields[kind] = tuple(dict.fromkeys([*fields.get(kind, ()), *listed]))
+    return fields
 
 
 def _int() -> Any:

@@ -11,9 +11,10 @@ allowlist. ``expires_at`` says when that ends, so that one update retires decaye
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -29,11 +30,13 @@ from watchkeeper.intel.model import (
     StoredIndicator,
     tlp_rank,
 )
-from watchkeeper.intel.store_model import IndicatorRow, IndicatorSourceRow
+from watchkeeper.intel.store_model import AllowRow, IndicatorRow, IndicatorSourceRow
 from watchkeeper.intel.warninglists import WarningLists
 
 CHUNK = 500
 """Keys per lookup: well under every database's limit of bound values."""
+MAX_DESCRIPTION = 10_000
+LAST_SEEN_STEP = timedelta(hours=12)
 INDICATORS = IndicatorRow.metadata.tables[IndicatorRow.__tablename__]
 SOURCES = IndicatorSourceRow.metadata.tables[IndicatorSourceRow.__tablename__]
 
@@ -50,13 +53,26 @@ class ImportReport:
     updated: int = 0
     suppressed: int = 0
     """Stored but not matching: on a warning list or the allowlist."""
+    unchanged: int = 0
+    """Values this source had already said the same of."""
     withdrawn: int = 0
     problems: list[str] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
 
+    def add(self, part: ImportReport) -> None:
+        """Count in a part of the same import."""
+        self.new += part.new
+        self.updated += part.updated
+        self.unchanged += part.unchanged
+        self.suppressed += part.suppressed
+        self.withdrawn += part.withdrawn
+        self.problems.extend(part.problems)
+        self.new_ids.extend(part.new_ids)
+
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "received": self.received, "new": self.new,
-                "updated": self.updated, "suppressed": self.suppressed,
+                "updated": self.updated, "unchanged": self.unchanged,
+                "suppressed": self.suppressed,
                 "withdrawn": self.withdrawn, "problems": self.problems[:100],
                 "problem_count": len(self.problems)}
 
@@ -74,9 +90,23 @@ class Suppression:
         for value, hit in zip(values, hits, strict=True):
             if (kind.value, value) in self.allowed:
                 out.append("allowlist")
+            elif hit is not None:
+                out.append(f"warninglist:{hit.list_name}")
+            elif kind is Kind.CIDR and _too_broad(value):
+                out.append("too-broad")
             else:
-                out.append(f"warninglist:{hit.list_name}" if hit is not None else None)
+                out.append(None)
         return out
+
+
+MIN_PREFIX = {4: 8, 6: 32}
+"""Shorter networks are kept but never match: a feed's ``0.0.0.0/0`` would alert on
+every event."""
+
+
+def _too_broad(value: str) -> bool:
+    network = ipaddress.ip_network(value, strict=False)
+    return network.prefixlen < MIN_PREFIX[network.version]
 
 
 class IndicatorStore:
@@ -99,25 +129,28 @@ class IndicatorStore:
         by_kind: dict[Kind, list[IndicatorIn]] = {}
         for item in merged.values():
             by_kind.setdefault(item.kind, []).append(item)
-        touched: list[int] = []
+        changed: set[int] = set()
         for kind, items in by_kind.items():
             reasons = suppression.reasons(kind, [i.value for i in items])
             report.suppressed += sum(1 for reason in reasons if reason)
             for start in range(0, len(items), CHUNK):
-                part = items[start:start + CHUNK]
-                touched.extend(self._upsert(session, part, reasons[start:start + CHUNK],
-                                            source, now, report))
-        touched.extend(self._withdraw(session, result.withdrawn, source, now, report))
-        self.rescore(session, touched, now)
+                changed.update(self._upsert(session, items[start:start + CHUNK],
+                                            reasons[start:start + CHUNK], source, now, report))
+        # a value revoked under one id and asserted under another stays asserted
+        withdrawn = [(k, v) for k, v in result.withdrawn if (Kind(k), v) not in merged]
+        changed.update(self._withdraw(session, withdrawn, source, now, report))
+        self.rescore(session, sorted(changed), now)
         return report
 
     def _upsert(self, session: Session, items: list[IndicatorIn], reasons: list[str | None],
                 source: str, now: datetime, report: ImportReport) -> list[int]:
-        """Insert the new values in bulk (their state computed here, one source each) and
-        merge into the existing rows; returns the ids of the existing ones to rescore."""
+        """Insert the new values in bulk (their standing computed here, one source each)
+        and record this source's claims on the others; returns the ids whose claims or
+        suppression changed, to derive again. An unchanged claim writes nothing."""
         keys = [indicator_key(i.kind.value, i.value) for i in items]
-        rows = {row.key: row for row in session.scalars(
-            select(IndicatorRow).where(IndicatorRow.key.in_(keys)))}
+        rows = {key: (ident, suppressed) for ident, key, suppressed in session.execute(
+            select(IndicatorRow.id, IndicatorRow.key, IndicatorRow.suppressed_by)
+            .where(IndicatorRow.key.in_(keys)))}
         fresh = [(item, key, reason) for item, key, reason in zip(items, keys, reasons,
                                                                   strict=True)
                  if key not in rows]
@@ -126,44 +159,42 @@ class IndicatorStore:
                 insert(INDICATORS).returning(INDICATORS.c.key, INDICATORS.c.id),
                 [self._new_row(item, key, reason, now) for item, key, reason in fresh]).all())
             session.execute(insert(SOURCES), [
-                _source_row(made[key], source, item, now) for item, key, _ in fresh])
+                {"indicator_id": made[key], "source": source, "added_at": now,
+                 "updated_at": now, **_claim(item, now)} for item, key, _ in fresh])
             report.new += len(made)
             report.new_ids.extend(made[key] for _, key, _ in fresh)
-        existing: list[int] = []
-        for item, key, reason in zip(items, keys, reasons, strict=True):
-            row = rows.get(key)
-            if row is None:
-                continue
-            row.tags = sorted(set(row.tags) | set(item.tags))
-            row.attack = sorted(set(row.attack) | set(item.attack))
-            row.threat = item.threat or row.threat
-            row.description = item.description[:10_000] or row.description
-            row.first_seen = min(row.first_seen, item.first_seen or row.first_seen)
-            row.last_seen = max(row.last_seen, item.last_seen or now)
-            if item.valid_until is not None or row.valid_until is not None:
-                row.valid_until = item.valid_until
-            row.suppressed_by = reason
-            row.updated_at = now
-            existing.append(row.id)
-        report.updated += len(existing)
-        if not existing:
+        held = [rows[key][0] for key in keys if key in rows]
+        if not held:
             return []
-        session.flush()
         links = {link.indicator_id: link for link in session.scalars(
-            select(IndicatorSourceRow).where(IndicatorSourceRow.indicator_id.in_(existing),
+            select(IndicatorSourceRow).where(IndicatorSourceRow.indicator_id.in_(held),
                                              IndicatorSourceRow.source == source))}
-        for item, key in zip(items, keys, strict=True):
-            row = rows.get(key)
-            if row is None:
+        changed: list[int] = []
+        for item, key, reason in zip(items, keys, reasons, strict=True):
+            if key not in rows:
                 continue
-            link = links.get(row.id)
+            ident, suppressed = rows[key]
+            claim = _claim(item, now)
+            link = links.get(ident)
+            dirty = suppressed != reason
+            if dirty:
+                session.execute(update(IndicatorRow).where(IndicatorRow.id == ident)
+                                .values(suppressed_by=reason))
             if link is None:
-                session.add(IndicatorSourceRow(**_source_row(row.id, source, item, now)))
-            else:
-                link.confidence, link.tlp, link.withdrawn = item.confidence, item.tlp, False
-                link.external_id = item.external_id or link.external_id
+                session.add(IndicatorSourceRow(indicator_id=ident, source=source, added_at=now,
+                                               updated_at=now, **claim))
+                dirty = True
+            elif _differs(link, claim):
+                claim["external_id"] = claim["external_id"] or link.external_id
+                for name, value in claim.items():
+                    setattr(link, name, value)
                 link.updated_at = now
-        return existing
+                dirty = True
+            if dirty:
+                changed.append(ident)
+        report.updated += len(changed)
+        report.unchanged += len(held) - len(changed)
+        return changed
 
     def _new_row(self, item: IndicatorIn, key: str, reason: str | None, now: datetime
                  ) -> dict[str, Any]:
@@ -174,11 +205,11 @@ class IndicatorStore:
             "key": key, "kind": item.kind.value, "value": item.value,
             "confidence": item.confidence, "tlp": item.tlp, "tags": sorted(set(item.tags)),
             "attack": sorted(set(item.attack)), "threat": item.threat,
-            "description": item.description[:10_000], "first_seen": item.first_seen or now,
-            "last_seen": last_seen, "valid_until": item.valid_until, "sightings": 0,
-            "false_positives": 0, "last_sighting": None, "score": value, "expires_at": ends,
-            "active": active, "suppressed_by": reason, "hunted_at": None, "created_at": now,
-            "updated_at": now,
+            "description": item.description[:MAX_DESCRIPTION],
+            "first_seen": item.first_seen or now, "last_seen": last_seen,
+            "valid_until": item.valid_until, "sightings": 0, "false_positives": 0,
+            "last_sighting": None, "score": value, "expires_at": ends, "active": active,
+            "suppressed_by": reason, "hunted_at": None, "created_at": now, "updated_at": now,
         }
 
     def _withdraw(self, session: Session, values: Iterable[tuple[Kind, str]], source: str,
@@ -189,36 +220,40 @@ class IndicatorStore:
             found = session.scalars(select(IndicatorRow.id).where(
                 IndicatorRow.key.in_(keys[start:start + CHUNK]))).all()
             ids.extend(found)
-        if ids:
-            for start in range(0, len(ids), CHUNK):
-                done = session.execute(update(IndicatorSourceRow).where(
-                    IndicatorSourceRow.indicator_id.in_(ids[start:start + CHUNK]),
-                    IndicatorSourceRow.source == source,
-                    IndicatorSourceRow.withdrawn.is_(False),
-                ).values(withdrawn=True, updated_at=now))
-                report.withdrawn += done.rowcount  # type: ignore[attr-defined]
+        for start in range(0, len(ids), CHUNK):
+            done = session.execute(update(IndicatorSourceRow).where(
+                IndicatorSourceRow.indicator_id.in_(ids[start:start + CHUNK]),
+                IndicatorSourceRow.source == source,
+                IndicatorSourceRow.withdrawn.is_(False),
+            ).values(withdrawn=True, updated_at=now))
+            report.withdrawn += done.rowcount  # type: ignore[attr-defined]
         return ids
 
     # scores --------------------------------------------------------------------------
 
     def rescore(self, session: Session, ids: Sequence[int], now: datetime) -> None:
-        """Derive confidence and TLP from the live sources, then score and matching state."""
+        """Derive each indicator from its live sources' claims (confidence the highest,
+        TLP the most restrictive, context merged, validity open when any source gives no
+        end), then its score and matching state. ``updated_at`` moves only when what is
+        shown or shared changes, so that partners are not sent what they have."""
         unique = sorted(set(ids))
         for start in range(0, len(unique), CHUNK):
             part = unique[start:start + CHUNK]
-            live: dict[int, list[tuple[int, str]]] = {}
-            for ident, confidence, tlp in session.execute(
-                select(IndicatorSourceRow.indicator_id, IndicatorSourceRow.confidence,
-                       IndicatorSourceRow.tlp)
+            live: dict[int, list[IndicatorSourceRow]] = {}
+            for link in session.scalars(
+                select(IndicatorSourceRow)
                 .where(IndicatorSourceRow.indicator_id.in_(part),
-                       IndicatorSourceRow.withdrawn.is_(False))):
-                live.setdefault(ident, []).append((confidence, tlp))
+                       IndicatorSourceRow.withdrawn.is_(False))
+                .order_by(IndicatorSourceRow.id)):
+                live.setdefault(link.indicator_id, []).append(link)
             for row in session.scalars(select(IndicatorRow).where(IndicatorRow.id.in_(part))):
+                before = _shown(row)
                 sources = live.get(row.id, [])
                 if sources:
-                    row.confidence = max(c for c, _ in sources)
-                    row.tlp = TLPS[max(tlp_rank(t) for _, t in sources)]
+                    _derive(row, sources)
                 self._state(row, bool(sources), now)
+                if _shown(row) != before:
+                    row.updated_at = now
 
     def _state(self, row: IndicatorRow, backed: bool, now: datetime) -> None:
         row.score, row.expires_at, row.active = self._standing(
@@ -262,7 +297,9 @@ class IndicatorStore:
     def fingerprint(self, session: Session) -> tuple[Any, ...]:
         """Changes whenever the set of matching indicators may have changed."""
         active = select(func.count(IndicatorRow.id)).where(IndicatorRow.active.is_(True))
-        return (session.scalar(active), session.scalar(select(func.max(IndicatorRow.updated_at))))
+        allowed = select(func.count(AllowRow.id), func.max(AllowRow.id))
+        return (session.scalar(active), session.scalar(select(func.max(IndicatorRow.updated_at))),
+                *session.execute(allowed).one())
 
     def stored(self, session: Session, ids: Sequence[int]) -> dict[int, StoredIndicator]:
         out: dict[int, StoredIndicator] = {}
@@ -299,10 +336,51 @@ def to_stored(row: IndicatorRow, sources: Sequence[tuple[str, str | None]]) -> S
         external_ids=tuple(e for _, e in sources if e))
 
 
-def _source_row(ident: int, source: str, item: IndicatorIn, now: datetime) -> dict[str, Any]:
-    return {"indicator_id": ident, "source": source, "external_id": item.external_id,
-            "confidence": item.confidence, "tlp": item.tlp, "withdrawn": False,
-            "added_at": now, "updated_at": now}
+def _claim(item: IndicatorIn, now: datetime) -> dict[str, Any]:
+    """What one source says of a value, as its source row keeps it."""
+    return {"external_id": item.external_id, "confidence": item.confidence, "tlp": item.tlp,
+            "tags": sorted(set(item.tags)), "attack": sorted(set(item.attack)),
+            "threat": item.threat, "description": item.description[:MAX_DESCRIPTION],
+            "first_seen": item.first_seen, "last_seen": item.last_seen or now,
+            "valid_until": item.valid_until, "withdrawn": False}
+
+
+def _differs(link: IndicatorSourceRow, claim: dict[str, Any]) -> bool:
+    """Whether the source says something new; a value listed again moves its last-seen
+    time only once per :data:`LAST_SEEN_STEP`, so that a daily pull of an unchanged list
+    writes little."""
+    for name, value in claim.items():
+        if name == "last_seen":
+            old = link.last_seen
+            if old is None or value - old >= LAST_SEEN_STEP or value < old:
+                return True
+        elif name == "external_id":
+            if value is not None and value != link.external_id:
+                return True
+        elif getattr(link, name) != value:
+            return True
+    return False
+
+
+def _derive(row: IndicatorRow, sources: Sequence[IndicatorSourceRow]) -> None:
+    """The indicator as its live sources have it, row by row: nothing of a source that
+    withdrew stays behind."""
+    row.confidence = max(s.confidence for s in sources)
+    row.tlp = TLPS[max(tlp_rank(s.tlp) for s in sources)]
+    row.tags = sorted({t for s in sources for t in s.tags})
+    row.attack = sorted({t for s in sources for t in s.attack})
+    ranked = sorted(sources, key=lambda s: -s.confidence)  # stable: the oldest source first
+    row.threat = next((s.threat for s in ranked if s.threat), None)
+    row.description = next((s.description for s in ranked if s.description), "")
+    row.first_seen = min(s.first_seen or s.added_at for s in sources)
+    row.last_seen = max(s.last_seen or s.updated_at for s in sources)
+    ends = [s.valid_until for s in sources]
+    row.valid_until = None if any(e is None for e in ends) else max(e for e in ends if e)
+
+
+def _shown(row: IndicatorRow) -> tuple[Any, ...]:
+    return (row.confidence, row.tlp, row.tags, row.attack, row.threat, row.description,
+            row.valid_until, row.active, row.suppressed_by)
 
 
 def _merge(old: IndicatorIn, new: IndicatorIn) -> IndicatorIn:

@@ -58,7 +58,9 @@ class IndicatorRow(Base):
 
 
 class IndicatorSourceRow(Base):
-    """What one source says of one indicator: its provenance."""
+    """What one source says of one indicator: its provenance, and its claims (context,
+    validity), kept apart so that the indicator shows only what its live sources say: a
+    TLP:RED source's description leaves with that source."""
 
     __tablename__ = "intel_indicator_sources"
 
@@ -70,6 +72,13 @@ class IndicatorSourceRow(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     confidence: Mapped[int]
     tlp: Mapped[str] = mapped_column(String(20))
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    attack: Mapped[list[Any]] = mapped_column(default=list)
+    threat: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    first_seen: Mapped[datetime | None]
+    last_seen: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
     withdrawn: Mapped[bool] = mapped_column(default=False)
     """The source took it back: it no longer counts for the indicator."""
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
