@@ -4,6 +4,7 @@ indicator's context, once each, and sightings fed back."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -121,13 +122,13 @@ def test_retro_hunt_finds_stored_events_once(rig: Rig) -> None:
     assert intel_alerts(rig.db) == []
     load(rig, IndicatorIn.of("cidr", "198.51.100.0/24", "test-feed", confidence=80,
                              threat="Scanner"))
-    report = retro_hunt(intel_of(rig), rig.store, days=30)
+    report = retro_hunt(intel_of(rig), rig.store, days=30, grace=timedelta(0))
     assert (report.indicators, report.hits, report.alerts) == (1, 2, 2)
     found = intel_alerts(rig.db)
     assert sorted(a["entities"]["host"] for a in found) == ["web01", "web02"]
     assert all(a["context"]["retro_hunt"] is True for a in found)
     # hunted once: a second pass has nothing to do, and replaying the events adds nothing
-    assert retro_hunt(intel_of(rig), rig.store, days=30).indicators == 0
+    assert retro_hunt(intel_of(rig), rig.store, days=30, grace=timedelta(0)).indicators == 0
     chunks = rig.spool.read(0, 1 << 20)
     rig.pipeline.position = 0
     rig.pipeline.process(chunks)
@@ -138,7 +139,7 @@ def test_retro_hunt_of_zero_days_marks_indicators_hunted_without_reading(rig: Ri
     rig.send(sshd(1, "198.51.100.9"))
     rig.run()
     load(rig, IndicatorIn.of("ipv4", "198.51.100.9", "test-feed", confidence=80))
-    report = retro_hunt(intel_of(rig), rig.store, days=0)
+    report = retro_hunt(intel_of(rig), rig.store, days=0, grace=timedelta(0))
     assert (report.indicators, report.events_read, report.alerts) == (1, 0, 0)
     assert intel_alerts(rig.db) == []
 
@@ -160,3 +161,18 @@ def test_closing_an_intel_alert_as_a_false_positive_stops_the_indicator(rig: Rig
     intel_of(rig).refresh()
     rig.run()
     assert len(intel_alerts(rig.db)) == 1, "the indicator no longer matches"
+
+
+def test_retro_hunt_waits_until_the_live_matcher_has_held_the_indicators(rig: Rig) -> None:
+    rig.send(sshd(1, "198.51.100.9"))
+    rig.run()
+    load(rig, IndicatorIn.of("ipv4", "198.51.100.9", "test-feed", confidence=80))
+    # just swapped in: a batch matched without them may still be on its way to the store
+    assert retro_hunt(intel_of(rig), rig.store, days=30).indicators == 0
+    # imported after the matcher read the store: not in it, so not hunted yet
+    intel_of(rig).ingest("a", FeedResult([IndicatorIn.of("ipv4", "198.51.100.10", "f")], []),
+                         "f")
+    later = retro_hunt(intel_of(rig), rig.store, days=30, grace=timedelta(0))
+    assert (later.indicators, later.alerts) == (1, 1)
+    assert intel_of(rig).refresh() is True
+    assert retro_hunt(intel_of(rig), rig.store, days=30, grace=timedelta(0)).indicators == 1

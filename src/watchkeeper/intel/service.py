@@ -55,6 +55,10 @@ class Snapshot:
     matcher: Matcher
     suppression: Suppression
     fingerprint: tuple[Any, ...]
+    read_at: datetime | None = None
+    """When its indicators were read: rows not changed since are in it."""
+    live_since: datetime | None = None
+    """When the pipeline started matching with it."""
 
 
 class IntelService:
@@ -84,6 +88,7 @@ class IntelService:
     def refresh(self, force: bool = False) -> bool:
         """Rebuild the matcher when the store changed; True when it did."""
         with self._rebuild:
+            read_at = datetime.now(UTC)
             with self.db.read() as session:
                 print_ = self.store.fingerprint(session)
                 if not force and print_ == self._snapshot.fingerprint:
@@ -91,8 +96,9 @@ class IntelService:
                 frame = self.store.active_frame(session)
                 allowed = {(k, v) for k, v in session.execute(
                     select(AllowRow.kind, AllowRow.value))}
-            self._snapshot = Snapshot(Matcher(frame, self.fields),
-                                      Suppression(self.lists, allowed), print_)
+            matcher = Matcher(frame, self.fields)
+            self._snapshot = Snapshot(matcher, Suppression(self.lists, allowed), print_,
+                                      read_at, datetime.now(UTC))
             return True
 
     def retire(self, now: datetime | None = None) -> int:
