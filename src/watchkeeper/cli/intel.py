@@ -68,7 +68,8 @@ def intel() -> None:
 
 def print_report(name: str, report: dict[str, Any]) -> None:
     click.echo(f"{name}: {report['received']} received, {report['new']} new, "
-               f"{report['updated']} updated, {report['suppressed']} suppressed, "
+               f"{report['updated']} updated, {report['unchanged']} unchanged, "
+               f"{report['suppressed']} suppressed, "
                f"{report['withdrawn']} withdrawn, {report['problem_count']} problems")
     for problem in report["problems"][:20]:
         click.echo(f"  problem: {problem}")
