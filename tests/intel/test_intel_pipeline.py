@@ -176,3 +176,13 @@ def test_retro_hunt_waits_until_the_live_matcher_has_held_the_indicators(rig: Ri
     assert (later.indicators, later.alerts) == (1, 1)
     assert intel_of(rig).refresh() is True
     assert retro_hunt(intel_of(rig), rig.store, days=30, grace=timedelta(0)).indicators == 1
+
+
+def test_an_indicator_allowlisted_since_the_matcher_was_built_raises_nothing(
+        rig: Rig) -> None:
+    load(rig, IndicatorIn.of("ipv4", "203.0.113.5", "test-feed", confidence=90))
+    intel_of(rig).allow("alice", "ipv4", "203.0.113.5", "our scanner")
+    # before the next refresh the matcher still holds it; the alert stage checks again
+    rig.send(sshd(1, "203.0.113.5"))
+    rig.run()
+    assert intel_alerts(rig.db) == []

@@ -263,3 +263,9 @@ def test_the_allowlist_reaches_values_under_indicators_and_lists_stay(
     found = intel.get(int(str(one(intel, "8.8.8.8")["id"])))
     assert found.active is False
     assert intel.stats()["suppressed"] == 1
+
+
+def test_lookup_of_a_32_digit_digest_asks_md5_and_ja3(intel: IntelService) -> None:
+    intel.ingest("a", feed(IndicatorIn.of("ja3", "E7D705A3286E19EA42F587B344EE6865", "f")),
+                 "f")
+    assert [i.kind.value for i in intel.lookup("e7d705a3286e19ea42f587b344ee6865")] == ["ja3"]

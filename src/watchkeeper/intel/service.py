@@ -141,7 +141,9 @@ class IntelService:
         stored = self.store.stored(session, ids)
         fields = {i: sorted(set(f)) for i, f in hits.group_by("indicator").agg(
             pl.col("field")).iter_rows()}
-        return [_rule(stored[i], fields.get(i, []), retro) for i in ids if i in stored]
+        # retired or allowlisted since the matcher was built: no alert
+        return [_rule(stored[i], fields.get(i, []), retro) for i in ids
+                if i in stored and stored[i].active]
 
     def with_matches(
         self, session: Session, frame: pl.DataFrame, hits: pl.DataFrame, rules: Sequence[Rule],
@@ -340,11 +342,13 @@ class IntelService:
         if field is not None:
             hits = self._snapshot.matcher.match(pl.DataFrame({field: [canonical]}))
             ids = hits["indicator"].unique().to_list()
+        # a 32-digit digest is an MD5 or a JA3 fingerprint: both are asked
+        kinds = [kind, Kind.JA3] if kind is Kind.MD5 else [kind]
         with self.db.read() as session:
-            exact = session.scalar(select(IndicatorRow.id).where(
-                IndicatorRow.key == indicator_key(kind.value, canonical)))
-            if exact is not None and exact not in ids:
-                ids.insert(0, exact)
+            for exact in session.scalars(select(IndicatorRow.id).where(IndicatorRow.key.in_(
+                    [indicator_key(k.value, canonical) for k in kinds]))):
+                if exact not in ids:
+                    ids.insert(0, exact)
             found = self.store.stored(session, ids)
         return [found[i] for i in ids if i in found]
 
