@@ -157,9 +157,15 @@ def test_observables_and_kill_chain_over_the_api(api: Api) -> None:
     bad = api.client.post(url, headers=analyst, json={"kind": "ip", "value": "999.1.1.1"})
     assert bad.status_code == 400
     assert "not an IP address" in bad.json()["message"]
+    from watchkeeper.intel.model import IndicatorIn
+
+    api.services.intel.add("system", IndicatorIn.of("sha256", "a" * 64, "vendor-x",
+                                                    threat="Emotet"))
     made = api.client.post(url, headers=analyst, json={"kind": "hash", "value": SHA256})
     assert made.status_code == 201
     assert made.json()["value"] == "a" * 64
+    assert [(m["value"], m["threat"], m["sources"]) for m in made.json()["intel"]["matches"]
+            ] == [("a" * 64, "Emotet", ["vendor-x"])]
     assert api.client.post(url, headers=viewer,
                            json={"kind": "user", "value": "x"}).status_code == 403
     chain = api.client.get(f"/api/v1/cases/{case['id']}/killchain", headers=viewer).json()

@@ -44,7 +44,11 @@ def wider_limits(services: Services) -> tuple[tuple[str, re.Pattern[str], int], 
 
 
 def observables_of(services: Services) -> ObservableService:
-    return ObservableService(services.db, services.audit, services.store)
+    """Observables, each looked up in the indicator store as it is added."""
+    from watchkeeper.response.lookups import ServerLookups
+
+    lookups = ServerLookups(services.assets, services.store, services.intel)
+    return ObservableService(services.db, services.audit, services.store, lookups.indicator)
 
 
 def evidence_of(services: Services) -> EvidenceService:
