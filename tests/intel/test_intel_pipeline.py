@@ -127,6 +127,10 @@ def test_retro_hunt_finds_stored_events_once(rig: Rig) -> None:
     found = intel_alerts(rig.db)
     assert sorted(a["entities"]["host"] for a in found) == ["web01", "web02"]
     assert all(a["context"]["retro_hunt"] is True for a in found)
+    # the sighting is dated by the events it was found in, not by the hunt
+    seen = intel_of(rig).get(found[0]["context"]["indicator"]["id"])
+    assert seen.last_sighting is not None
+    assert (seen.last_sighting.hour, seen.last_sighting.minute) == (16, 40)
     # hunted once: a second pass has nothing to do, and replaying the events adds nothing
     assert retro_hunt(intel_of(rig), rig.store, days=30, grace=timedelta(0)).indicators == 0
     chunks = rig.spool.read(0, 1 << 20)

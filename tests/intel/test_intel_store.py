@@ -269,3 +269,21 @@ def test_lookup_of_a_32_digit_digest_asks_md5_and_ja3(intel: IntelService) -> No
     intel.ingest("a", feed(IndicatorIn.of("ja3", "E7D705A3286E19EA42F587B344EE6865", "f")),
                  "f")
     assert [i.kind.value for i in intel.lookup("e7d705a3286e19ea42f587b344ee6865")] == ["ja3"]
+
+
+def test_an_indicator_matching_again_is_hunted_again(
+        intel: IntelService, state_db: StateDB) -> None:
+    from sqlalchemy import update
+
+    from watchkeeper.intel.store_model import IndicatorRow
+
+    made = intel.ingest("a", feed(IndicatorIn.of("domain", "back.example", "f",
+                                                 confidence=100)), "f").new_ids[0]
+    with state_db.session() as session:
+        session.execute(update(IndicatorRow).values(hunted_at=NOW))
+    intel.ingest("a", feed(withdrawn=[(Kind.DOMAIN, "back.example")]), "f")
+    assert intel.get(made).active is False
+    intel.ingest("a", feed(IndicatorIn.of("domain", "back.example", "f", confidence=100)), "f")
+    assert intel.get(made).active is True
+    with state_db.read() as session:
+        assert session.get(IndicatorRow, made).hunted_at is None

@@ -109,7 +109,18 @@ def _hunt(intel: IntelService, store: EventStore, matcher: Matcher, days: int, n
             rules, matches = intel.with_matches(session, events, hits, [], empty, [GROUPING],
                                                 retro=True)
             stats = writer.record(session, matches, rules, lambda _: GROUPING)
+            latest = _latest(events, hits)
             intel.record_seen(session, {
                 int(rule.removeprefix(RULE_PREFIX)): count
-                for rule, count in stats.counted.items()}, now)
+                for rule, count in stats.counted.items()}, now, latest)
         report.alerts += stats.created
+
+
+def _latest(events: pl.DataFrame, hits: pl.DataFrame) -> dict[int, datetime]:
+    """The newest event each indicator was found in: when it was last seen."""
+    if "@timestamp" not in events.columns:
+        return {}
+    stamps = hits.select("indicator", events["@timestamp"].gather(hits["row"]).alias("at"))
+    newest = stamps.group_by("indicator").agg(pl.col("at").max()).drop_nulls("at")
+    return {int(i): at if at.tzinfo else at.replace(tzinfo=UTC)
+            for i, at in newest.iter_rows() if isinstance(at, datetime)}

@@ -163,15 +163,21 @@ class IntelService:
         return [*rules, *extra], pl.concat([matches, more.select(matches.columns)],
                                            how="vertical_relaxed")
 
-    def record_seen(self, session: Session, counts: dict[int, int], now: datetime) -> None:
-        """Matches in the events are sightings: they restart the decay clock."""
+    def record_seen(self, session: Session, counts: dict[int, int], now: datetime,
+                    seen_at: dict[int, datetime] | None = None) -> None:
+        """Matches in the events are sightings: they restart the decay clock, from when the
+        events happened when that is known (a retro-hunt finds old ones)."""
         if not counts:
             return
         for ident, count in counts.items():
-            session.add(SightingRow(indicator_id=ident, kind="seen", at=now, by="system",
+            at = min(now, (seen_at or {}).get(ident, now))
+            session.add(SightingRow(indicator_id=ident, kind="seen", at=at, by="system",
                                     count=count))
+            last = session.scalar(select(IndicatorRow.last_sighting)
+                                  .where(IndicatorRow.id == ident))
             session.execute(update(IndicatorRow).where(IndicatorRow.id == ident).values(
-                sightings=IndicatorRow.sightings + count, last_sighting=now))
+                sightings=IndicatorRow.sightings + count,
+                last_sighting=at if last is None else max(last, at)))
         self.store.rescore(session, list(counts), now)
 
     # imports -------------------------------------------------------------------------

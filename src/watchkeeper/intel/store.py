@@ -247,13 +247,15 @@ class IndicatorStore:
                 .order_by(IndicatorSourceRow.id)):
                 live.setdefault(link.indicator_id, []).append(link)
             for row in session.scalars(select(IndicatorRow).where(IndicatorRow.id.in_(part))):
-                before = _shown(row)
+                before, was_active = _shown(row), row.active
                 sources = live.get(row.id, [])
                 if sources:
                     _derive(row, sources)
                 self._state(row, bool(sources), now)
                 if _shown(row) != before:
                     row.updated_at = now
+                if row.active and not was_active:
+                    row.hunted_at = None  # back in the game: hunted again
 
     def _state(self, row: IndicatorRow, backed: bool, now: datetime) -> None:
         row.score, row.expires_at, row.active = self._standing(

@@ -211,3 +211,16 @@ def test_sightings() -> None:
     assert "our scanner" not in orjson.dumps(bundle).decode()
     assert false_positive["object_marking_refs"] == [TLP_MARKINGS["green"]]
     assert false_positive["id"] == stix_id("sighting", "11")
+
+
+def test_an_export_reads_back_as_the_same_indicators() -> None:
+    """Every kind with a pattern comes back from the STIX importer as it went out."""
+    from watchkeeper.intel.feeds.stix import parse_stix
+
+    stored = [indicator(n, kind, value) for n, (kind, value) in enumerate(VALUES.items(), 1)
+              if kind is not Kind.CVE]
+    bundle = export_bundle(stored, [], max_tlp="amber", now=NOW)
+    back = parse_stix(orjson.dumps(bundle), "round-trip")
+    assert back.problems == []
+    assert sorted((i.kind, i.value) for i in back.indicators) == sorted(
+        (s.kind, s.value) for s in stored)

@@ -13,6 +13,7 @@ that depends on order, time, counting, negation or text matching (``FOLLOWEDBY``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,11 @@ PATHS: dict[tuple[str, ...], Kind] = {
     ("file", "name"): Kind.FILENAME,
     ("network-traffic", "extensions", "http-request-ext", "request_header", "user-agent"):
         Kind.USER_AGENT,
+    # what Watchkeeper's own export writes for TLS client fingerprints
+    ("network-traffic", "x_watchkeeper_ja3"): Kind.JA3,
+    ("network-traffic", "x_watchkeeper_ja4"): Kind.JA4,
 }
+_ESCAPE = re.compile(r"\\(.)")
 SPECIFICITY = {Kind.MD5: 4, Kind.SHA1: 4, Kind.SHA256: 4, Kind.URL: 3, Kind.FILENAME: 1}
 """How narrowly a kind picks out the thing sought; others (addresses, domains,
 e-mail addresses, user agents) are 2."""
@@ -137,7 +142,8 @@ def _comparison(node: Any) -> list[Value]:
     for constant in constants:
         if not isinstance(constant, ast.StringConstant):
             raise PatternRefused(f"{path} compared with a non-text value: {constant}")
-        text = str(constant.value)
+        # the parse tree keeps the literal's escapes (\' and \\): the value has none
+        text = _ESCAPE.sub(r"\1", str(constant.value))
         values.append(Value(_widen(kind, text), text, path))
     return values
 
