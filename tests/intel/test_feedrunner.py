@@ -377,3 +377,29 @@ def test_redirects_are_followed_only_within_the_feeds_origin(
         assert "redirected to another origin" in error, error
         assert "s3cr3t" not in error
     assert feeds.run("admin", "here")["last_error"] is None
+
+
+def test_one_pull_of_a_feed_at_a_time(state_db: StateDB, intel: IntelService) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(url: str, collection: str, **kwargs: Any) -> FeedResult:
+        entered.set()
+        assert release.wait(10)
+        return FeedResult([], [], cursor="2025-01-01T00:00:00Z")
+
+    feeds = FeedService(state_db, intel.audit, intel, SecretBox(SecretBox.generate_key()),
+                        CAP, taxii_puller=slow)
+    feeds.add("admin", "slow", "taxii", "https://taxii.example.org/api/",
+              options={"collection": "c-1"}, secret=SECRET)
+    first = threading.Thread(target=feeds.run, args=("admin", "slow"))
+    first.start()
+    try:
+        assert entered.wait(10)
+        with pytest.raises(ConflictError, match="being pulled already"):
+            feeds.run("admin", "slow")
+        assert feeds.run_due(T0 + timedelta(days=1)) == []
+    finally:
+        release.set()
+        first.join(10)
+    assert feeds.get("slow")["cursor"] == "2025-01-01T00:00:00Z"
+    assert feeds.run("admin", "slow")["last_error"] is None

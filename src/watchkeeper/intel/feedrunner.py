@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import logging
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -94,6 +95,8 @@ class FeedService:
         self.fetcher = fetcher or Fetcher(max_bytes, timeout)
         self.taxii_puller = taxii_puller
         self.misp_client_factory = misp_client_factory
+        self._running: set[str] = set()
+        self._guard = threading.Lock()
 
     # configuration -------------------------------------------------------------------
 
@@ -174,12 +177,26 @@ class FeedService:
         for name in due:
             try:
                 done.append(self.run(SCHEDULER, name, now=now))
+            except ConflictError:
+                continue  # being pulled by hand right now
             except Exception:  # one feed's trouble (even its bookkeeping) stops no other
                 log.exception("intel feed run could not be recorded", extra={"feed": name})
         return done
 
     def run(self, actor: str, name: str, *, now: datetime | None = None) -> dict[str, Any]:
-        """Pull the feed now; the answer is the feed as listed, after the run."""
+        """Pull the feed now; the answer is the feed as listed, after the run. One pull of a
+        feed at a time: another is refused with :class:`ConflictError`."""
+        with self._guard:
+            if name in self._running:
+                raise ConflictError(f"feed {name!r} is being pulled already")
+            self._running.add(name)
+        try:
+            return self._run(actor, name, now)
+        finally:
+            with self._guard:
+                self._running.discard(name)
+
+    def _run(self, actor: str, name: str, now: datetime | None) -> dict[str, Any]:
         started = now or datetime.now(UTC)
         with self.db.session() as session:
             row = self._existing(session, name)
