@@ -287,3 +287,22 @@ def test_an_indicator_matching_again_is_hunted_again(
     assert intel.get(made).active is True
     with state_db.read() as session:
         assert session.get(IndicatorRow, made).hunted_at is None
+
+
+def test_an_allowed_network_or_domain_covers_what_is_under_it(intel: IntelService) -> None:
+    import polars as pl
+
+    intel.ingest("a", feed(IndicatorIn.of("cidr", "198.51.100.0/24", "f", confidence=90),
+                           IndicatorIn.of("domain", "example.net", "f", confidence=90)), "f")
+    intel.allow("alice", "cidr", "198.51.100.0/28", "our own range")
+    intel.allow("alice", "domain", "partner.example.net", "a supplier")
+    intel.refresh()
+    events = pl.DataFrame({
+        "source.ip": ["198.51.100.5", "198.51.100.77"],
+        "dns.question.name": ["cdn.partner.example.net", "bad.example.net"],
+    })
+    kept = {(r, f) for r, f in intel.match(events).select("row", "field").iter_rows()}
+    assert kept == {(1, "source.ip"), (1, "dns.question.name")}
+    # and an import of a value under them is kept but never matches
+    intel.ingest("a", feed(IndicatorIn.of("ipv4", "198.51.100.3", "g", confidence=90)), "g")
+    assert one(intel, "198.51.100.3")["active"] is False

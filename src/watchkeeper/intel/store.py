@@ -31,7 +31,7 @@ from watchkeeper.intel.model import (
     tlp_rank,
 )
 from watchkeeper.intel.store_model import AllowRow, IndicatorRow, IndicatorSourceRow
-from watchkeeper.intel.warninglists import WarningLists
+from watchkeeper.intel.warninglists import NATURAL_KINDS, WarningList, WarningLists
 
 CHUNK = 500
 """Keys per lookup: well under every database's limit of bound values."""
@@ -79,16 +79,23 @@ class ImportReport:
 
 @dataclass(slots=True)
 class Suppression:
-    """What keeps a value from matching: the warning lists and the allowlist."""
+    """What keeps a value from matching: the warning lists and the allowlist. An allowed
+    network covers the addresses and networks inside it, an allowed domain its
+    subdomains (and the URLs and email addresses on them), as warning lists do."""
 
     lists: WarningLists
     allowed: set[tuple[str, str]] = field(default_factory=set)
+    _allow: WarningLists = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._allow = allow_lists(self.allowed)
 
     def reasons(self, kind: Kind, values: Sequence[str]) -> list[str | None]:
         hits = self.lists.filter(kind, values)
+        allowed = self._allow.filter(kind, values) if self.allowed else [None] * len(values)
         out: list[str | None] = []
-        for value, hit in zip(values, hits, strict=True):
-            if (kind.value, value) in self.allowed:
+        for value, hit, allow in zip(values, hits, allowed, strict=True):
+            if (kind.value, value) in self.allowed or allow is not None:
                 out.append("allowlist")
             elif hit is not None:
                 out.append(f"warninglist:{hit.list_name}")
@@ -97,6 +104,26 @@ class Suppression:
             else:
                 out.append(None)
         return out
+
+
+def allow_lists(allowed: set[tuple[str, str]]) -> WarningLists:
+    """The allowlist compiled as warning lists: networks and domains cover what is under
+    them, every other value is exact."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in allowed:
+        by_kind.setdefault(kind, []).append(value)
+    lists = WarningLists.empty()
+    for kind, values in sorted(by_kind.items()):
+        if kind in ("ipv4", "ipv6", "cidr"):
+            lists.add(WarningList(f"allowlist:{kind}", "cidr", tuple(values),
+                                  NATURAL_KINDS["cidr"]))
+        elif kind == "domain":
+            lists.add(WarningList("allowlist:domain", "hostname", tuple(values),
+                                  NATURAL_KINDS["hostname"]))
+        else:
+            lists.add(WarningList(f"allowlist:{kind}", "string", tuple(values),
+                                  frozenset({Kind(kind)})))
+    return lists
 
 
 MIN_PREFIX = {4: 8, 6: 32}
