@@ -128,6 +128,11 @@ def test_match_filters_manifest_and_single_objects(shared: Api) -> None:
     assert single["objects"] == [green]
     versions = get(shared, f"{OBJECTS}{GREEN}/versions/").json()
     assert versions == {"more": False, "versions": [green["modified"]]}
+    cve = next(o for o in objects if o["id"] == CVE)
+    assert get(shared, f"{OBJECTS}{CVE}/").json()["objects"] == [cve]
+    # looked up by id, what is not shared stays unknown
+    for hidden in (RED, STRICT, stix_id("indicator", "ipv4:192.0.2.200")):
+        assert get(shared, f"{OBJECTS}{hidden}/").status_code == 404
 
 
 def test_the_sightings_collection_shares_sightings_of_shared_indicators(shared: Api) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchkeeper.errors import UsageError
@@ -28,8 +29,10 @@ from watchkeeper.intel.sharing import (
     Position,
     all_shareable,
     indicator_page,
+    shared_labels,
     sighting_page,
 )
+from watchkeeper.intel.store_model import IndicatorRow
 
 if TYPE_CHECKING:
     from watchkeeper.intel.service import IntelService
@@ -183,10 +186,35 @@ def page(intel: IntelService, collection: Collection, *, max_tlp: str, filters: 
 
 def find(intel: IntelService, collection: Collection, object_id: str, *, max_tlp: str,
          filters: Filters) -> Page:
-    """The shared object with this id (its one version), or an empty page."""
+    """The shared object with this id (its one version), or an empty page. An indicator
+    (or vulnerability) is found by its id through the store's index; the objects that
+    accompany indicators (identity, markings, threats, relationships) by a scan."""
     only = Filters(filters.types, frozenset({object_id}), filters.spec_versions,
                    filters.versions)
+    if collection.key == "indicators" and object_id.startswith(DIRECT):
+        return _indexed(intel, object_id, max_tlp, only)
     return page(intel, collection, max_tlp=max_tlp, filters=only, limit=1)
+
+
+DIRECT = ("indicator--", "vulnerability--")
+"""Object types the store indexes by STIX id."""
+
+
+def _indexed(intel: IntelService, object_id: str, max_tlp: str, only: Filters) -> Page:
+    found = Page()
+    with intel.db.read() as session:
+        rows = session.scalars(select(IndicatorRow).where(
+            IndicatorRow.stix_id == object_id, IndicatorRow.active.is_(True),
+            IndicatorRow.tlp.in_(shared_labels(max_tlp)))).all()
+        shared = intel.store.stored(session, [row.id for row in rows])
+    for indicator in shared.values():
+        bundle = export_bundle([indicator], [], max_tlp=max_tlp, now=STAMP)
+        for obj in bundle["objects"]:
+            if obj["id"] == object_id and only.keeps(obj):
+                found.objects.append(obj)
+                found.added.append(indicator.updated_at)
+                return found
+    return found
 
 
 def shared_bundle(intel: IntelService, *, max_tlp: str, since: datetime | None = None

@@ -22,6 +22,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.intel.decay import DEFAULT_POLICIES, DecayPolicy, base_score, expires_at, score
+from watchkeeper.intel.export import stix_id
 from watchkeeper.intel.model import (
     TLPS,
     FeedResult,
@@ -230,7 +231,8 @@ class IndicatorStore:
                                              item.valid_until, reason, True, now)
         return {
             "key": key, "kind": item.kind.value, "value": item.value,
-            "confidence": item.confidence, "tlp": item.tlp, "tags": sorted(set(item.tags)),
+            "stix_id": shared_id(item.kind, item.value), "confidence": item.confidence,
+            "tlp": item.tlp, "tags": sorted(set(item.tags)),
             "attack": sorted(set(item.attack)), "threat": item.threat,
             "description": item.description[:MAX_DESCRIPTION],
             "first_seen": item.first_seen or now, "last_seen": last_seen,
@@ -363,6 +365,13 @@ def to_stored(row: IndicatorRow, sources: Sequence[tuple[str, str | None]]) -> S
         false_positives=row.false_positives, last_sighting=row.last_sighting,
         score=row.score, active=row.active,
         external_ids=tuple(e for _, e in sources if e))
+
+
+def shared_id(kind: Kind, value: str) -> str:
+    """The id of the STIX object an indicator is shared as (a CVE is a vulnerability)."""
+    if kind is Kind.CVE:
+        return stix_id("vulnerability", value)
+    return stix_id("indicator", f"{kind.value}:{value}")
 
 
 def _claim(item: IndicatorIn, now: datetime) -> dict[str, Any]:

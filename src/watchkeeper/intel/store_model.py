@@ -27,6 +27,8 @@ class IndicatorRow(Base):
     """SHA-256 of kind and value: values can be longer than an index allows."""
     kind: Mapped[str] = mapped_column(String(20), index=True)
     value: Mapped[str] = mapped_column(Text)
+    stix_id: Mapped[str] = mapped_column(String(80), index=True)
+    """The id its STIX object is shared under: a TAXII client asks for objects by it."""
     confidence: Mapped[int]
     tlp: Mapped[str] = mapped_column(String(20))
     tags: Mapped[list[Any]] = mapped_column(default=list)

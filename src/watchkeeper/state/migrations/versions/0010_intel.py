@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("stix_id", sa.String(length=80), nullable=False),
         sa.Column("confidence", sa.Integer(), nullable=False),
         sa.Column("tlp", sa.String(length=20), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
@@ -84,6 +85,9 @@ def upgrade() -> None:
     with op.batch_alter_table("intel_indicators", schema=None) as batch_op:
         batch_op.create_index("ix_intel_indicators_active", ["active", "kind"], unique=False)
         batch_op.create_index("ix_intel_indicators_hunt", ["active", "hunted_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_intel_indicators_stix_id"), ["stix_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_intel_indicators_created_at"), ["created_at"], unique=False
         )
@@ -177,6 +181,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_intel_indicators_kind"))
         batch_op.drop_index(batch_op.f("ix_intel_indicators_expires_at"))
         batch_op.drop_index(batch_op.f("ix_intel_indicators_created_at"))
+        batch_op.drop_index(batch_op.f("ix_intel_indicators_stix_id"))
         batch_op.drop_index("ix_intel_indicators_hunt")
         batch_op.drop_index("ix_intel_indicators_active")
 
