@@ -16,7 +16,7 @@ from watchkeeper.alerts.service import AlertFilter, AlertService
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.config import IntelSettings
 from watchkeeper.intel.model import FeedResult, IndicatorIn
-from watchkeeper.intel.retrohunt import retro_hunt
+from watchkeeper.intel.retrohunt import HuntReport, retro_hunt
 from watchkeeper.intel.service import IntelService
 from watchkeeper.intel.store_model import SightingRow
 from watchkeeper.state.db import StateDB
@@ -46,6 +46,12 @@ def intel_of(rig: Rig) -> IntelService:
 def load(rig: Rig, *items: IndicatorIn) -> None:
     intel_of(rig).ingest("analyst", FeedResult(list(items), []), "test-feed")
     intel_of(rig).refresh()
+
+
+def hunt(rig: Rig, days: int = 30) -> HuntReport:
+    """A retro-hunt that need not wait for the matcher to settle (nothing is in flight)."""
+    return retro_hunt(intel_of(rig), rig.store, days=days, grace=timedelta(0),
+                      margin=timedelta(0))
 
 
 def intel_alerts(db: StateDB) -> list[dict[str, Any]]:
@@ -122,7 +128,7 @@ def test_retro_hunt_finds_stored_events_once(rig: Rig) -> None:
     assert intel_alerts(rig.db) == []
     load(rig, IndicatorIn.of("cidr", "198.51.100.0/24", "test-feed", confidence=80,
                              threat="Scanner"))
-    report = retro_hunt(intel_of(rig), rig.store, days=30, grace=timedelta(0))
+    report = hunt(rig)
     assert (report.indicators, report.hits, report.alerts) == (1, 2, 2)
     found = intel_alerts(rig.db)
     assert sorted(a["entities"]["host"] for a in found) == ["web01", "web02"]
@@ -132,7 +138,7 @@ def test_retro_hunt_finds_stored_events_once(rig: Rig) -> None:
     assert seen.last_sighting is not None
     assert (seen.last_sighting.hour, seen.last_sighting.minute) == (16, 40)
     # hunted once: a second pass has nothing to do, and replaying the events adds nothing
-    assert retro_hunt(intel_of(rig), rig.store, days=30, grace=timedelta(0)).indicators == 0
+    assert hunt(rig).indicators == 0
     chunks = rig.spool.read(0, 1 << 20)
     rig.pipeline.position = 0
     rig.pipeline.process(chunks)
@@ -143,7 +149,7 @@ def test_retro_hunt_of_zero_days_marks_indicators_hunted_without_reading(rig: Ri
     rig.send(sshd(1, "198.51.100.9"))
     rig.run()
     load(rig, IndicatorIn.of("ipv4", "198.51.100.9", "test-feed", confidence=80))
-    report = retro_hunt(intel_of(rig), rig.store, days=0, grace=timedelta(0))
+    report = hunt(rig, days=0)
     assert (report.indicators, report.events_read, report.alerts) == (1, 0, 0)
     assert intel_alerts(rig.db) == []
 
@@ -176,10 +182,10 @@ def test_retro_hunt_waits_until_the_live_matcher_has_held_the_indicators(rig: Ri
     # imported after the matcher read the store: not in it, so not hunted yet
     intel_of(rig).ingest("a", FeedResult([IndicatorIn.of("ipv4", "198.51.100.10", "f")], []),
                          "f")
-    later = retro_hunt(intel_of(rig), rig.store, days=30, grace=timedelta(0))
+    later = hunt(rig)
     assert (later.indicators, later.alerts) == (1, 1)
     assert intel_of(rig).refresh() is True
-    assert retro_hunt(intel_of(rig), rig.store, days=30, grace=timedelta(0)).indicators == 1
+    assert hunt(rig).indicators == 1
 
 
 def test_an_indicator_allowlisted_since_the_matcher_was_built_raises_nothing(

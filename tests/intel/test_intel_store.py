@@ -306,3 +306,64 @@ def test_an_allowed_network_or_domain_covers_what_is_under_it(intel: IntelServic
     # and an import of a value under them is kept but never matches
     intel.ingest("a", feed(IndicatorIn.of("ipv4", "198.51.100.3", "g", confidence=90)), "g")
     assert one(intel, "198.51.100.3")["active"] is False
+
+
+def test_a_value_repeated_across_import_parts_keeps_every_claim(
+        intel: IntelService, monkeypatch: pytest.MonkeyPatch) -> None:
+    import watchkeeper.intel.service as service
+
+    monkeypatch.setattr(service, "IMPORT_PART", 2)
+    items = [IndicatorIn.of("ipv4", "203.0.113.80", "f", confidence=90, tags=("c2",)),
+             IndicatorIn.of("ipv4", "203.0.113.81", "f"),
+             IndicatorIn.of("ipv4", "203.0.113.82", "f"),
+             IndicatorIn.of("ipv4", "203.0.113.80", "f", confidence=20, tags=("scan",))]
+    first = intel.ingest("a", FeedResult(items, []), "f")
+    assert (first.received, first.new) == (4, 3)
+    got = one(intel, "203.0.113.80")
+    assert (got["confidence"], got["tags"]) == (90, ("c2", "scan"))
+    again = intel.ingest("a", FeedResult(items, []), "f")
+    assert (again.updated, again.unchanged) == (0, 3)
+
+
+def test_a_withdrawn_single_address_network_withdraws_the_address(
+        intel: IntelService) -> None:
+    from watchkeeper.intel.feeds.common import withdraw
+
+    intel.ingest("a", feed(IndicatorIn.of("cidr", "203.0.113.9/32", "f", confidence=80)), "f")
+    gone = FeedResult([], [])
+    withdraw(gone, Kind.CIDR, "203.0.113.9/32")
+    assert intel.ingest("a", gone, "f").withdrawn == 1
+    assert one(intel, "203.0.113.9")["active"] is False
+
+
+def test_allowing_and_lifting_a_domain_or_network_marks_the_stored_indicators(
+        intel: IntelService) -> None:
+    intel.ingest("a", feed(IndicatorIn.of("domain", "a.partner.example", "f", confidence=90),
+                           IndicatorIn.of("url", "https://b.partner.example/x", "f",
+                                          confidence=90),
+                           IndicatorIn.of("ipv4", "203.0.113.9", "f", confidence=90),
+                           IndicatorIn.of("domain", "other.example", "f", confidence=90)), "f")
+    domain = intel.allow("alice", "domain", "partner.example", "supplier")
+    network = intel.allow("alice", "cidr", "203.0.113.0/24", "our range")
+    state = {i.value: i.active for i in intel.search(limit=100)[0]}
+    assert state == {"a.partner.example": False, "https://b.partner.example/x": False,
+                     "203.0.113.9": False, "other.example": True}
+    intel.allow("alice", "domain", "a.partner.example", "named too")
+    intel.disallow("alice", int(str(domain["id"])))
+    state = {i.value: i.active for i in intel.search(limit=100)[0]}
+    # the narrower entry still covers its host; the URL is free again
+    assert state["a.partner.example"] is False
+    assert state["https://b.partner.example/x"] is True
+    intel.disallow("alice", int(str(network["id"])))
+    assert one(intel, "203.0.113.9")["active"] is True
+
+
+def test_mapped_addresses_are_checked_as_the_ipv4_address(intel: IntelService) -> None:
+    import polars as pl
+
+    intel.ingest("a", feed(IndicatorIn.of("cidr", "198.51.100.0/24", "f", confidence=90)), "f")
+    intel.allow("alice", "ipv4", "198.51.100.5", "our proxy")
+    intel.refresh()
+    events = pl.DataFrame({"source.ip": ["::ffff:198.51.100.5", "::ffff:198.51.100.6"]})
+    assert intel.match(events)["row"].to_list() == [1]
+    assert [i.value for i in intel.lookup("::ffff:198.51.100.6")] == ["198.51.100.0/24"]

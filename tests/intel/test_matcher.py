@@ -157,3 +157,14 @@ def test_fields_configured_for_ipv6_and_networks_are_ip_fields() -> None:
     frame = pl.DataFrame({"host.ip6": ["2001:db8::1"], "proxy.ip": ["198.51.100.1"]})
     assert hits(frame, Matcher(INDICATORS, fields)) == {(0, 7, "host.ip6"),
                                                         (0, 2, "proxy.ip")}
+
+
+def test_fields_for_ipv6_alone_add_to_the_default_ip_fields() -> None:
+    from watchkeeper.intel.matcher import DEFAULT_FIELDS
+    from watchkeeper.intel.service import matcher_fields
+
+    fields = matcher_fields({"ipv6": ["host.ip6"]})
+    assert fields[Kind.IPV4] == (*DEFAULT_FIELDS[Kind.IPV4], "host.ip6")
+    frame = pl.DataFrame({"source.ip": ["203.0.113.7"], "host.ip6": ["2001:db8::1"]})
+    assert hits(frame, Matcher(INDICATORS, fields)) == {
+        (0, 1, "source.ip"), (0, 6, "source.ip"), (0, 7, "host.ip6")}

@@ -183,6 +183,22 @@ _NORMALIZERS: dict[Kind, Callable[[str], str]] = {
 }
 
 
+def canonical_pair(kind: Kind, value: str) -> tuple[Kind, str]:
+    """The kind and canonical value an indicator is stored under: a network of one
+    address is that address (one indicator, not two); an IPv4 address written as IPv6
+    (``::ffff:203.0.113.7``) is the IPv4 address."""
+    canonical = normalize(kind, value)
+    if kind is Kind.CIDR and canonical.endswith(("/32", "/128")) and (
+            (":" in canonical) == canonical.endswith("/128")):
+        canonical, kind = canonical.rsplit("/", 1)[0], Kind.IPV6 if ":" in canonical \
+            else Kind.IPV4
+    if kind is Kind.IPV6:
+        mapped = ipaddress.IPv6Address(canonical).ipv4_mapped
+        if mapped is not None:
+            return Kind.IPV4, str(mapped)
+    return kind, canonical
+
+
 def guess_kind(value: str) -> Kind | None:
     """The kind a bare value in a plain list most likely is; None when it is none of the
     self-describing ones (file names, user agents and JA3 digests need a declared kind)."""
@@ -234,13 +250,7 @@ class IndicatorIn:
     @classmethod
     def of(cls, kind: Kind | str, value: str, source: str, **details: object) -> IndicatorIn:
         """Normalize ``value`` and the TLP; :class:`InputError` when either is invalid."""
-        kind = Kind(kind)
-        canonical = normalize(kind, value)
-        if kind is Kind.CIDR and canonical.endswith(("/32", "/128")) and (
-                (":" in canonical) == canonical.endswith("/128")):
-            # one address: the same indicator as the address itself, not a second one
-            canonical = canonical.rsplit("/", 1)[0]
-            kind = Kind.IPV6 if ":" in canonical else Kind.IPV4
+        kind, canonical = canonical_pair(Kind(kind), value)
         tlp = tlp_label(details.pop("tlp", None))  # type: ignore[arg-type]
         confidence = int(details.pop("confidence", 50))  # type: ignore[call-overload]
         if not 0 <= confidence <= 100:

@@ -1,14 +1,15 @@
 """Retro-hunt: stored events of the last N days searched for indicators that arrived after
 them.
 
-New active indicators are those not yet hunted (``hunted_at`` null) that the live
-matcher holds, and has held for :data:`GRACE`: every batch matched without them is stored
-by then, so the hunt sees it, and every later batch is matched with them. They are
-compiled into a matcher of their own and the event store is read one day at a time, only the
-columns matching and alerting need and only rows where one of those columns is set. Hits
-become alerts exactly as in the pipeline, marked ``retro_hunt``; a (rule, event) pair
-already counted — the pipeline matched the event live — adds nothing, so a hunt that is
-interrupted and run again never duplicates an alert.
+New active indicators are those not yet hunted (``hunted_at`` null) that a matcher swapped
+in at least :data:`GRACE` ago holds, and so every matcher since: every batch matched
+without them is in the event store by then, so the hunt sees it, and every later batch is
+matched with them. They are compiled into a matcher of their own and the event store is
+read one day at a time, only the columns matching and alerting need and only rows where
+one of those columns is set. Hits become alerts exactly as in the pipeline, marked
+``retro_hunt``; a (rule, event) pair already counted — the pipeline matched the event
+live — adds nothing, so a hunt that is interrupted and run again never duplicates an
+alert.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 MAX_INDICATORS = 50_000
 """Indicators per hunt; a larger import is hunted over several passes."""
 DAY = timedelta(days=1)
+COMMIT_MARGIN = timedelta(seconds=30)
+"""Longer than an import part takes from its time stamp to its commit."""
 GRACE = timedelta(seconds=30)
 """How long the live matcher must have held new indicators before they are hunted: longer
 than a batch takes from matching to the event store."""
@@ -45,18 +48,22 @@ class HuntReport:
 
 
 def retro_hunt(intel: IntelService, store: EventStore, days: int,
-               now: datetime | None = None, grace: timedelta = GRACE) -> HuntReport:
+               now: datetime | None = None, grace: timedelta = GRACE,
+               margin: timedelta = COMMIT_MARGIN) -> HuntReport:
     """Hunt the indicators not hunted yet through the last ``days`` of events."""
     now = now or datetime.now(UTC)
     report = HuntReport()
-    live = intel.snapshot
-    if live.read_at is None or live.live_since is None or now - live.live_since < grace:
+    held = [read for read, since in intel.history if now - since >= grace]
+    if not held:
         return report
+    # rows changed before that snapshot read the store, with room for an import part
+    # that took its time stamp before it committed
+    cutoff = max(held) - margin
     with intel.db.read() as session:  # every few seconds: no write lock when idle
         rows = session.execute(
             select(IndicatorRow.id, IndicatorRow.kind, IndicatorRow.value)
             .where(IndicatorRow.active.is_(True), IndicatorRow.hunted_at.is_(None),
-                   IndicatorRow.updated_at <= live.read_at)
+                   IndicatorRow.updated_at <= cutoff)
             .order_by(IndicatorRow.id).limit(MAX_INDICATORS)).all()
     if not rows:
         return report

@@ -9,13 +9,14 @@ that a batch always sees one consistent set of indicators.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.writer import Grouping, match_rows
@@ -26,17 +27,23 @@ from watchkeeper.detection.logsource import LogSource
 from watchkeeper.detection.rules import Rule
 from watchkeeper.errors import InputError, NotFoundError, UsageError
 from watchkeeper.intel.decay import policies_from
-from watchkeeper.intel.matcher import Matcher
+from watchkeeper.intel.matcher import DEFAULT_FIELDS, Matcher
 from watchkeeper.intel.model import (
     FeedResult,
     IndicatorIn,
     Kind,
     StoredIndicator,
     StoredSighting,
+    canonical_pair,
     guess_kind,
-    normalize,
 )
-from watchkeeper.intel.store import ImportReport, IndicatorStore, Suppression, indicator_key
+from watchkeeper.intel.store import (
+    ImportReport,
+    IndicatorStore,
+    Suppression,
+    indicator_key,
+    merge_values,
+)
 from watchkeeper.intel.store_model import AllowRow, IndicatorRow, SightingRow
 from watchkeeper.intel.warninglists import WarningLists, builtin_warninglists, load_warninglists
 from watchkeeper.state.db import StateDB
@@ -78,6 +85,9 @@ class IntelService:
         self.lists = lists
         self._snapshot = Snapshot(Matcher.empty(), Suppression(lists), ())
         self._rebuild = threading.Lock()
+        self.history: deque[tuple[datetime, datetime]] = deque(maxlen=50)
+        """(read_at, live_since) of the recent snapshots, newest last: retro-hunt picks
+        the newest that has been live long enough."""
 
     # the live matcher ----------------------------------------------------------------
 
@@ -97,8 +107,10 @@ class IntelService:
                 allowed = {(k, v) for k, v in session.execute(
                     select(AllowRow.kind, AllowRow.value))}
             matcher = Matcher(frame, self.fields)
+            live_since = datetime.now(UTC)
             self._snapshot = Snapshot(matcher, Suppression(self.lists, allowed), print_,
-                                      read_at, datetime.now(UTC))
+                                      read_at, live_since)
+            self.history.append((read_at, live_since))
             return True
 
     def retire(self, now: datetime | None = None) -> int:
@@ -118,11 +130,9 @@ class IntelService:
                  for field in fields}
         benign: list[tuple[str, str]] = []
         for (field, value) in pairs.iter_rows():
-            kind = _value_kind(kinds.get(field, Kind.DOMAIN), value)
-            if kind is None:
-                continue
             try:
-                canonical = normalize(kind, value)
+                kind, canonical = canonical_pair(
+                    _value_kind(kinds.get(field, Kind.DOMAIN), value), value)
             except InputError:
                 continue
             if snapshot.suppression.reasons(kind, [canonical])[0] is not None:
@@ -170,8 +180,9 @@ class IntelService:
         if not counts:
             return
         for ident, count in counts.items():
+            # recorded now (partners page sightings by it); seen when the events were
             at = min(now, (seen_at or {}).get(ident, now))
-            session.add(SightingRow(indicator_id=ident, kind="seen", at=at, by="system",
+            session.add(SightingRow(indicator_id=ident, kind="seen", at=now, by="system",
                                     count=count))
             last = session.scalar(select(IndicatorRow.last_sighting)
                                   .where(IndicatorRow.id == ident))
@@ -189,9 +200,10 @@ class IntelService:
             allowed = {(k, v) for k, v in session.execute(select(AllowRow.kind, AllowRow.value))}
         suppression = Suppression(self.lists, allowed)
         report = ImportReport(source, received=len(result.indicators))
+        # a value listed twice is one claim, whichever parts its records fall in
+        values = list(merge_values(result.indicators).values())
         # one transaction per part: a large feed never holds the write lock for long
-        parts = [result.indicators[i:i + IMPORT_PART]
-                 for i in range(0, len(result.indicators), IMPORT_PART)] or [[]]
+        parts = [values[i:i + IMPORT_PART] for i in range(0, len(values), IMPORT_PART)] or [[]]
         for number, part in enumerate(parts):
             last = number == len(parts) - 1
             piece = FeedResult(part, result.problems if last else [],
@@ -256,41 +268,66 @@ class IntelService:
             return [_sighting(r) for r in rows]
 
     def allow(self, actor: str, kind: str, value: str, reason: str) -> dict[str, Any]:
-        canonical = normalize(Kind(kind), value)
+        """Put a value on the allowlist: it, and for a network or a domain what is under
+        it, never matches; the stored indicators it covers are marked at once."""
+        entry_kind, canonical = canonical_pair(Kind(kind), value)
         now = datetime.now(UTC)
         with self.db.session() as session:
             if session.scalar(select(AllowRow.id).where(
-                    AllowRow.kind == kind, AllowRow.value == canonical)) is not None:
-                raise UsageError(f"{kind} {canonical} is already on the allowlist")
-            row = AllowRow(kind=kind, value=canonical, reason=reason[:2000], added_by=actor,
-                           added_at=now)
+                    AllowRow.kind == entry_kind.value, AllowRow.value == canonical)) is not None:
+                raise UsageError(f"{entry_kind} {canonical} is already on the allowlist")
+            row = AllowRow(kind=entry_kind.value, value=canonical, reason=reason[:2000],
+                           added_by=actor, added_at=now)
             session.add(row)
-            session.execute(update(IndicatorRow).where(
-                IndicatorRow.key == indicator_key(kind, canonical)).values(
-                suppressed_by="allowlist", active=False, updated_at=now))
             session.flush()
+            self._resuppress(session, _covered(entry_kind, canonical), now)
             self.audit.append(session, actor, "intel.allow", "intel_allowlist", row.id,
-                              after={"kind": kind, "value": canonical, "reason": reason})
-            return {"id": row.id, "kind": kind, "value": canonical, "reason": row.reason,
-                    "added_by": actor, "added_at": now}
+                              after={"kind": entry_kind.value, "value": canonical,
+                                     "reason": reason})
+            return {"id": row.id, "kind": entry_kind.value, "value": canonical,
+                    "reason": row.reason, "added_by": actor, "added_at": now}
 
     def disallow(self, actor: str, allow_id: int) -> None:
+        """Take an entry off the allowlist: what it alone kept quiet matches again (what a
+        warning list or another entry covers stays quiet)."""
         now = datetime.now(UTC)
         with self.db.session() as session:
             row = session.get(AllowRow, allow_id)
             if row is None:
                 raise NotFoundError(f"no allowlist entry {allow_id}")
-            key = indicator_key(row.kind, row.value)
+            before = {"kind": row.kind, "value": row.value}
             session.execute(delete(AllowRow).where(AllowRow.id == allow_id))
-            ident = session.scalar(select(IndicatorRow.id).where(IndicatorRow.key == key))
-            if ident is not None:
-                # a warning list may still hold the value
-                reason = Suppression(self.lists).reasons(Kind(row.kind), [row.value])[0]
-                session.execute(update(IndicatorRow).where(IndicatorRow.id == ident).values(
-                    suppressed_by=reason, updated_at=now))
-                self.store.rescore(session, [ident], now)
+            self._resuppress(session, IndicatorRow.suppressed_by == "allowlist", now)
             self.audit.append(session, actor, "intel.disallow", "intel_allowlist", allow_id,
-                              before={"kind": row.kind, "value": row.value})
+                              before=before)
+
+    def _resuppress(self, session: Session, where: Any, now: datetime) -> None:
+        """Decide again, with the allowlist as it now is, whether the rows ``where`` selects
+        are suppressed; rescore those that changed."""
+        allowed = {(k, v) for k, v in session.execute(select(AllowRow.kind, AllowRow.value))}
+        suppression = Suppression(self.lists, allowed)
+        changed: list[int] = []
+        last = 0
+        while True:
+            rows = session.execute(
+                select(IndicatorRow.id, IndicatorRow.kind, IndicatorRow.value,
+                       IndicatorRow.suppressed_by)
+                .where(where, IndicatorRow.id > last).order_by(IndicatorRow.id)
+                .limit(IMPORT_PART)).all()
+            if not rows:
+                break
+            last = rows[-1][0]
+            by_kind: dict[str, list[tuple[int, str, str | None]]] = {}
+            for ident, kind, value, suppressed in rows:
+                by_kind.setdefault(kind, []).append((ident, value, suppressed))
+            for kind, members in by_kind.items():
+                reasons = suppression.reasons(Kind(kind), [m[1] for m in members])
+                for (ident, _, suppressed), reason in zip(members, reasons, strict=True):
+                    if reason != suppressed:
+                        session.execute(update(IndicatorRow).where(IndicatorRow.id == ident)
+                                        .values(suppressed_by=reason))
+                        changed.append(ident)
+        self.store.rescore(session, changed, now)
 
     def allowlist(self) -> list[dict[str, Any]]:
         with self.db.read() as session:
@@ -336,10 +373,10 @@ class IntelService:
         """Every active indicator that ``value`` would match in an event (exact, inside an
         indicated network, under an indicated domain): what the ``intel.lookup`` action
         and the case observables show."""
-        kind = guess_kind(value)
-        if kind is None:
+        guessed = guess_kind(value)
+        if guessed is None:
             return []
-        canonical = normalize(kind, value)
+        kind, canonical = canonical_pair(guessed, value)
         field = {Kind.IPV4: "source.ip", Kind.IPV6: "source.ip", Kind.DOMAIN: "url.domain",
                  Kind.URL: "url.full", Kind.EMAIL: "email.from.address", Kind.CVE:
                  "vulnerability.id", Kind.MD5: "file.hash.md5", Kind.SHA1: "file.hash.sha1",
@@ -388,6 +425,7 @@ def matcher_fields(configured: dict[str, list[str]]) -> dict[Kind, tuple[str, ..
     """``[intel] fields`` as the matcher takes it: IPv6 and CIDR indicators are matched in
     the IP fields, so fields given for them are IP fields too."""
     fields: dict[Kind, tuple[str, ...]] = {}
+    extra_ip: list[str] = []
     for name, listed in configured.items():
         try:
             kind = Kind(name)
@@ -395,9 +433,29 @@ def matcher_fields(configured: dict[str, list[str]]) -> dict[Kind, tuple[str, ..
             raise UsageError(f"[intel] fields: unknown kind {name!r} "
                              f"(known: {', '.join(k.value for k in Kind)})") from None
         if kind in (Kind.IPV6, Kind.CIDR):
-            kind = Kind.IPV4
-        fields[kind] = tuple(dict.fromkeys([*fields.get(kind, ()), *listed]))
+            extra_ip.extend(listed)
+        else:
+            fields[kind] = tuple(listed)
+    if extra_ip:
+        base = fields.get(Kind.IPV4, DEFAULT_FIELDS[Kind.IPV4])
+        fields[Kind.IPV4] = tuple(dict.fromkeys([*base, *extra_ip]))
     return fields
+
+
+def _covered(kind: Kind, value: str) -> Any:
+    """The indicator rows an allowlist entry may cover: a network, the IP rows; a domain,
+    itself, its subdomains and the URLs and addresses that may be on them; else the value."""
+    if kind is Kind.CIDR:
+        return IndicatorRow.kind.in_([Kind.IPV4.value, Kind.IPV6.value, Kind.CIDR.value])
+    if kind is Kind.DOMAIN:
+        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return or_(
+            (IndicatorRow.kind == Kind.DOMAIN.value) & or_(
+                IndicatorRow.value == value,
+                IndicatorRow.value.like(f"%.{escaped}", escape="\\")),
+            IndicatorRow.kind.in_([Kind.URL.value, Kind.EMAIL.value])
+            & IndicatorRow.value.like(f"%{escaped}%", escape="\\"))
+    return IndicatorRow.key == indicator_key(kind.value, value)
 
 
 def _int() -> Any:
@@ -406,7 +464,7 @@ def _int() -> Any:
     return Integer()
 
 
-def _value_kind(kind: Kind, value: str) -> Kind | None:
+def _value_kind(kind: Kind, value: str) -> Kind:
     """The kind an event value is checked as against warning lists."""
     if kind is Kind.IPV4:
         return Kind.IPV6 if ":" in value else Kind.IPV4

@@ -150,10 +150,7 @@ class IndicatorStore:
         now = now or datetime.now(UTC)
         report = ImportReport(source, received=len(result.indicators))
         report.problems = [f"{p.where}: {p.reason}" for p in result.problems]
-        merged: dict[tuple[Kind, str], IndicatorIn] = {}
-        for item in result.indicators:
-            key = (item.kind, item.value)
-            merged[key] = _merge(merged[key], item) if key in merged else item
+        merged = merge_values(result.indicators)
         by_kind: dict[Kind, list[IndicatorIn]] = {}
         for item in merged.values():
             by_kind.setdefault(item.kind, []).append(item)
@@ -418,7 +415,16 @@ def _derive(row: IndicatorRow, sources: Sequence[IndicatorSourceRow]) -> None:
 
 def _shown(row: IndicatorRow) -> tuple[Any, ...]:
     return (row.confidence, row.tlp, row.tags, row.attack, row.threat, row.description,
-            row.valid_until, row.active, row.suppressed_by)
+            row.first_seen, row.valid_until, row.active, row.suppressed_by)
+
+
+def merge_values(items: Iterable[IndicatorIn]) -> dict[tuple[Kind, str], IndicatorIn]:
+    """One record per value, each the stronger claims of all the feed's records of it."""
+    merged: dict[tuple[Kind, str], IndicatorIn] = {}
+    for item in items:
+        key = (item.kind, item.value)
+        merged[key] = _merge(merged[key], item) if key in merged else item
+    return merged
 
 
 def _merge(old: IndicatorIn, new: IndicatorIn) -> IndicatorIn:
@@ -435,6 +441,8 @@ def _merge(old: IndicatorIn, new: IndicatorIn) -> IndicatorIn:
         first_seen=min(d for d in (old.first_seen, new.first_seen) if d)
         if old.first_seen or new.first_seen else None,
         last_seen=latest(old.last_seen, new.last_seen),
-        valid_until=latest(old.valid_until, new.valid_until),
+        # a record with no end keeps the value valid, as a source with none does
+        valid_until=None if old.valid_until is None or new.valid_until is None
+        else max(old.valid_until, new.valid_until),
         external_id=new.external_id or old.external_id,
     )

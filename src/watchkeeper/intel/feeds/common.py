@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from watchkeeper.errors import InputError
-from watchkeeper.intel.model import FeedProblem, FeedResult, IndicatorIn, Kind, normalize
+from watchkeeper.intel.model import FeedProblem, FeedResult, IndicatorIn, Kind, canonical_pair
 
 BOM = b"\xef\xbb\xbf"
 MAX_BYTES = 256 << 20
@@ -85,6 +85,6 @@ def add(result: FeedResult, where: str, kind: Kind, value: str, source: str,
 def withdraw(result: FeedResult, kind: Kind, value: str) -> None:
     """Record a taken-back value; one that is not valid was never stored, so it is dropped."""
     try:
-        result.withdrawn.append((kind, normalize(kind, value)))
+        result.withdrawn.append(canonical_pair(kind, value))
     except InputError:
         return
