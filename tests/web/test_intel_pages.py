@@ -70,6 +70,12 @@ def alert(live: LiveServer) -> dict[str, Any]:
     report = _call(live, token, "POST", "/api/v1/intel/import?source=vendor-x"
                    "&format=text&tlp=green&confidence=90", LIST, "text/plain")
     assert (report["new"], report["suppressed"]) == (4, 1), report
+    # the event is sent once the live matcher holds the list (it refreshes every few
+    # seconds); an event sent before would be found by the retro-hunt, a minute later
+    deadline = time.monotonic() + 30
+    while _call(live, token, "GET", "/api/v1/intel/stats")["matcher_size"] < 3:
+        assert time.monotonic() < deadline, "the matcher never took the list"
+        time.sleep(0.2)
     live.ingest(live.ingest_token(ADMIN[0]), SSHD, "syslog")
     return _wait_for_alert(live, token)
 
