@@ -4,7 +4,7 @@ indicator's context, once each, and sightings fed back."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,17 @@ from watchkeeper.intel.service import IntelService
 from watchkeeper.intel.store_model import SightingRow
 from watchkeeper.state.db import StateDB
 
-SSHD = ("<38>Nov 29 16:40:0{n} {host} sshd[12{n}]: "
+SSHD = ("<38>{stamp} {host} sshd[12{n}]: "
         "Failed password for root from {ip} port 5{n} ssh2\n")
+SENT = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
+"""When the test events happened: recent, so that they are inside the retro-hunt window
+whatever the day the tests run."""
 
 
 def sshd(n: int, ip: str, host: str = "web01") -> bytes:
-    return SSHD.format(n=n, ip=ip, host=host).encode()
+    at = SENT + timedelta(seconds=n)
+    stamp = f"{at:%b} {at.day:2d} {at:%H:%M:%S}"
+    return SSHD.format(stamp=stamp, n=n, ip=ip, host=host).encode()
 
 
 @pytest.fixture
@@ -136,7 +141,7 @@ def test_retro_hunt_finds_stored_events_once(rig: Rig) -> None:
     # the sighting is dated by the events it was found in, not by the hunt
     seen = intel_of(rig).get(found[0]["context"]["indicator"]["id"])
     assert seen.last_sighting is not None
-    assert (seen.last_sighting.hour, seen.last_sighting.minute) == (16, 40)
+    assert seen.last_sighting.replace(second=0) == SENT
     # hunted once: a second pass has nothing to do, and replaying the events adds nothing
     assert hunt(rig).indicators == 0
     chunks = rig.spool.read(0, 1 << 20)
