@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Integer, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.alerts.writer import Grouping, match_rows
@@ -44,8 +44,9 @@ from watchkeeper.intel.store import (
     indicator_key,
     merge_values,
 )
-from watchkeeper.intel.store_model import AllowRow, IndicatorRow, SightingRow
+from watchkeeper.intel.store_model import AllowRow, IndicatorRow, IndicatorSourceRow, SightingRow
 from watchkeeper.intel.warninglists import WarningLists, builtin_warninglists, load_warninglists
+from watchkeeper.search.values import like_literal
 from watchkeeper.state.db import StateDB
 
 IMPORT_PART = 5_000
@@ -184,11 +185,10 @@ class IntelService:
             at = min(now, (seen_at or {}).get(ident, now))
             session.add(SightingRow(indicator_id=ident, kind="seen", at=now, by="system",
                                     count=count))
-            last = session.scalar(select(IndicatorRow.last_sighting)
-                                  .where(IndicatorRow.id == ident))
+            later = IndicatorRow.last_sighting.is_(None) | (IndicatorRow.last_sighting < at)
             session.execute(update(IndicatorRow).where(IndicatorRow.id == ident).values(
                 sightings=IndicatorRow.sightings + count,
-                last_sighting=at if last is None else max(last, at)))
+                last_sighting=case((later, at), else_=IndicatorRow.last_sighting)))
         self.store.rescore(session, list(counts), now)
 
     # imports -------------------------------------------------------------------------
@@ -201,20 +201,18 @@ class IntelService:
         suppression = Suppression(self.lists, allowed)
         report = ImportReport(source, received=len(result.indicators))
         # a value listed twice is one claim, whichever parts its records fall in
-        values = list(merge_values(result.indicators).values())
+        merged = merge_values(result.indicators)
+        values = list(merged.values())
+        # a value revoked under one id and asserted under another stays asserted
+        withdrawn = [(Kind(k), v) for k, v in result.withdrawn if (Kind(k), v) not in merged]
         # one transaction per part: a large feed never holds the write lock for long
         parts = [values[i:i + IMPORT_PART] for i in range(0, len(values), IMPORT_PART)] or [[]]
         for number, part in enumerate(parts):
             last = number == len(parts) - 1
             piece = FeedResult(part, result.problems if last else [],
-                               withdrawn=result.withdrawn if last else [])
-            if last:  # a withdrawal never undoes what another part of the feed asserts
-                asserted = {(i.kind, i.value) for i in result.indicators}
-                piece.withdrawn = [w for w in result.withdrawn if w not in asserted]
+                               withdrawn=withdrawn if last else [])
             with self.db.session() as session:
-                done = self.store.ingest(session, piece, source, suppression)
-            report.add(done)
-        report.received = len(result.indicators)
+                report.add(self.store.ingest(session, piece, source, suppression))
         with self.db.session() as session:
             self.audit.append(session, actor, "intel.import", "intel_source", source,
                               after={k: v for k, v in report.as_dict().items()
@@ -347,12 +345,9 @@ class IntelService:
     def search(self, text: str = "", *, kind: str | None = None, source: str | None = None,
                active: bool | None = None, limit: int = 50, offset: int = 0
                ) -> tuple[list[StoredIndicator], int]:
-        from watchkeeper.intel.store_model import IndicatorSourceRow
-
         query = select(IndicatorRow)
         if text:
-            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%") \
-                .replace("_", "\\_") + "%"
+            pattern = f"%{like_literal(text.lower())}%"
             query = query.where(func.lower(IndicatorRow.value).like(pattern, escape="\\")
                                 | func.lower(func.coalesce(IndicatorRow.threat, "")).like(
                                     pattern, escape="\\"))
@@ -396,12 +391,10 @@ class IntelService:
         return [found[i] for i in ids if i in found]
 
     def stats(self) -> dict[str, Any]:
-        from watchkeeper.intel.store_model import IndicatorSourceRow
-
         with self.db.read() as session:
             by_kind = {k: {"total": t, "active": a or 0} for k, t, a in session.execute(
                 select(IndicatorRow.kind, func.count(IndicatorRow.id),
-                       func.sum(func.cast(IndicatorRow.active, type_=_int())))
+                       func.sum(func.cast(IndicatorRow.active, type_=Integer())))
                 .group_by(IndicatorRow.kind))}
             by_source = dict(session.execute(
                 select(IndicatorSourceRow.source, func.count(IndicatorSourceRow.id))
@@ -448,7 +441,7 @@ def _covered(kind: Kind, value: str) -> Any:
     if kind is Kind.CIDR:
         return IndicatorRow.kind.in_([Kind.IPV4.value, Kind.IPV6.value, Kind.CIDR.value])
     if kind is Kind.DOMAIN:
-        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = like_literal(value)
         return or_(
             (IndicatorRow.kind == Kind.DOMAIN.value) & or_(
                 IndicatorRow.value == value,
@@ -456,12 +449,6 @@ def _covered(kind: Kind, value: str) -> Any:
             IndicatorRow.kind.in_([Kind.URL.value, Kind.EMAIL.value])
             & IndicatorRow.value.like(f"%{escaped}%", escape="\\"))
     return IndicatorRow.key == indicator_key(kind.value, value)
-
-
-def _int() -> Any:
-    from sqlalchemy import Integer
-
-    return Integer()
 
 
 def _value_kind(kind: Kind, value: str) -> Kind:

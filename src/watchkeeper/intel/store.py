@@ -161,9 +161,7 @@ class IndicatorStore:
             for start in range(0, len(items), CHUNK):
                 changed.update(self._upsert(session, items[start:start + CHUNK],
                                             reasons[start:start + CHUNK], source, now, report))
-        # a value revoked under one id and asserted under another stays asserted
-        withdrawn = [(k, v) for k, v in result.withdrawn if (Kind(k), v) not in merged]
-        changed.update(self._withdraw(session, withdrawn, source, now, report))
+        changed.update(self._withdraw(session, result.withdrawn, source, now, report))
         self.rescore(session, sorted(changed), now)
         return report
 

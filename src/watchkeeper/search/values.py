@@ -35,6 +35,12 @@ def like_pattern(text: str, *, contains: bool = False) -> str:
     return f"%{pattern}%" if contains else pattern
 
 
+def like_literal(text: str) -> str:
+    """``text`` as a LIKE pattern matching exactly it: every character literal, wildcards
+    and the escape character escaped; add ``%`` around it to find it anywhere."""
+    return "".join(LIKE_ESCAPE + c if c in ("%", "_", LIKE_ESCAPE) else c for c in text)
+
+
 def parse_number(text: str) -> float | None:
     """A finite decimal number, or ``None``: ``10``, ``-2.5``, ``1e3`` (not ``nan``, ``0x1``)."""
     if len(text) > 64 or not _NUMBER.fullmatch(text):

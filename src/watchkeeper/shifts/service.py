@@ -18,6 +18,7 @@ from watchkeeper.cases.sla import SlaPolicy
 from watchkeeper.config import CaseSettings
 from watchkeeper.errors import ConflictError, NotFoundError, UsageError
 from watchkeeper.reports import md
+from watchkeeper.search.values import like_literal
 from watchkeeper.shifts.model import HandoverRow, ShiftRow
 from watchkeeper.shifts.report import to_markdown
 from watchkeeper.shifts.roster import Shift, current_shift, parse_roster, parse_shift
@@ -218,7 +219,7 @@ class ShiftService:
 
 def _like(text: str) -> str:
     """A LIKE pattern finding ``text`` anywhere, its wildcards taken literally."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return f"%{like_literal(text)}%"
 
 
 def _roster(session: Session) -> list[Shift]:
