@@ -56,6 +56,14 @@ def stix_id(kind: str, key: str) -> str:
     return f"{kind}--{uuid.uuid5(NAMESPACE, f'{kind}:{key}')}"
 
 
+def shared_id(kind: Kind, value: str) -> str:
+    """The id an indicator is shared under: its STIX indicator (a CVE: its vulnerability),
+    the same in every export, so that the store can index it."""
+    if kind is Kind.CVE:
+        return stix_id("vulnerability", value)
+    return stix_id("indicator", f"{kind.value}:{value}")
+
+
 def timestamp(moment: datetime) -> str:
     """A STIX timestamp: UTC, milliseconds, ``Z``. A naive datetime is taken as UTC."""
     if moment.tzinfo is None:
@@ -100,14 +108,14 @@ def object_for(
     if indicator.description:
         common["description"] = indicator.description
     if indicator.kind is Kind.CVE:
-        return {"type": "vulnerability", "id": stix_id("vulnerability", indicator.value),
+        return {"type": "vulnerability", "id": shared_id(indicator.kind, indicator.value),
                 "name": indicator.value, **common,
                 "external_references": [{"source_name": "cve",
                                          "external_id": indicator.value}]}
     if indicator.kind not in _PATHS and indicator.kind is not Kind.CIDR:
         return None
     found: dict[str, Any] = {
-        "type": "indicator", "id": stix_id("indicator", f"{indicator.kind}:{indicator.value}"),
+        "type": "indicator", "id": shared_id(indicator.kind, indicator.value),
         **common, "name": indicator.value, "indicator_types": ["malicious-activity"],
         "pattern": pattern_for(indicator.kind, indicator.value), "pattern_type": "stix",
         "pattern_version": "2.1", "valid_from": timestamp(indicator.first_seen),

@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.intel.decay import DEFAULT_POLICIES, DecayPolicy, base_score, expires_at, score
-from watchkeeper.intel.export import stix_id
+from watchkeeper.intel.export import shared_id
 from watchkeeper.intel.model import (
     TLPS,
     FeedResult,
@@ -360,13 +360,6 @@ def to_stored(row: IndicatorRow, sources: Sequence[tuple[str, str | None]]) -> S
         false_positives=row.false_positives, last_sighting=row.last_sighting,
         score=row.score, active=row.active,
         external_ids=tuple(e for _, e in sources if e))
-
-
-def shared_id(kind: Kind, value: str) -> str:
-    """The id of the STIX object an indicator is shared as (a CVE is a vulnerability)."""
-    if kind is Kind.CVE:
-        return stix_id("vulnerability", value)
-    return stix_id("indicator", f"{kind.value}:{value}")
 
 
 def _claim(item: IndicatorIn, now: datetime) -> dict[str, Any]:
