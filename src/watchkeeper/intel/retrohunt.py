@@ -23,7 +23,8 @@ from sqlalchemy import select, update
 
 from watchkeeper.alerts.writer import AlertWriter, match_columns, match_rows
 from watchkeeper.intel.matcher import Matcher
-from watchkeeper.intel.service import GROUPING, RULE_PREFIX, IntelService
+from watchkeeper.intel.service import GROUPING, IntelService
+from watchkeeper.intel.store import CHUNK
 from watchkeeper.intel.store_model import IndicatorRow
 from watchkeeper.search.columns import quote_identifier
 from watchkeeper.store.base import RELATION, EventStore
@@ -75,9 +76,9 @@ def retro_hunt(intel: IntelService, store: EventStore, days: int,
                              schema={"id": pl.Int64, "kind": pl.String, "value": pl.String})
         _hunt(intel, store, Matcher(frame, intel.fields), days, now, report)
     with intel.db.session() as session:
-        for start in range(0, len(ids), 500):
+        for start in range(0, len(ids), CHUNK):
             session.execute(update(IndicatorRow).where(
-                IndicatorRow.id.in_(ids[start:start + 500])).values(hunted_at=now))
+                IndicatorRow.id.in_(ids[start:start + CHUNK])).values(hunted_at=now))
     if report.alerts:
         log.info("retro-hunt raised alerts", extra={
             "indicators": report.indicators, "hits": report.hits, "alerts": report.alerts})
@@ -117,9 +118,7 @@ def _hunt(intel: IntelService, store: EventStore, matcher: Matcher, days: int, n
                                                 retro=True)
             stats = writer.record(session, matches, rules, lambda _: GROUPING)
             latest = _latest(events, hits)
-            intel.record_seen(session, {
-                int(rule.removeprefix(RULE_PREFIX)): count
-                for rule, count in stats.counted.items()}, now, latest)
+            intel.record_seen(session, stats.counted, now, latest)
         report.alerts += stats.created
 
 

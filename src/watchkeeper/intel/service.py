@@ -174,10 +174,13 @@ class IntelService:
         return [*rules, *extra], pl.concat([matches, more.select(matches.columns)],
                                            how="vertical_relaxed")
 
-    def record_seen(self, session: Session, counts: dict[int, int], now: datetime,
+    def record_seen(self, session: Session, counted: dict[str, int], now: datetime,
                     seen_at: dict[int, datetime] | None = None) -> None:
         """Matches in the events are sightings: they restart the decay clock, from when the
-        events happened when that is known (a retro-hunt finds old ones)."""
+        events happened when that is known (a retro-hunt finds old ones). ``counted``: the
+        matches the alert writer newly counted, per rule id (other rules' are left out)."""
+        counts = {int(rule.removeprefix(RULE_PREFIX)): count for rule, count in counted.items()
+                  if rule.startswith(RULE_PREFIX)}
         if not counts:
             return
         for ident, count in counts.items():

@@ -263,10 +263,7 @@ class Pipeline:
                                                          groupings)
             stats = self.writer.record(session, matches, rules, _grouping(active.grouping))
             if self.intel is not None:
-                seen = {int(rule_id.removeprefix(INTEL_PREFIX)): count
-                        for rule_id, count in stats.counted.items()
-                        if rule_id.startswith(INTEL_PREFIX)}
-                self.intel.record_seen(session, seen, datetime.now(UTC))
+                self.intel.record_seen(session, stats.counted, datetime.now(UTC))
             self.dead_letters.put_rejected(session, decoded.rejected)
         now = datetime.now(UTC)
         if stats.created and matches.height:
