@@ -97,6 +97,7 @@ def import_(files: tuple[Path, ...], config: Path | None, source: str, format_: 
             tlp: str | None, confidence: int | None, as_user: str | None) -> None:
     """Import indicators from FILES (or MISP feed folders); exit status 1 when some
     values could not be read (the others are imported)."""
+    from watchkeeper.intel.feedfetch import Fetcher
     from watchkeeper.intel.importing import (
         mapping_of,
         override,
@@ -118,7 +119,7 @@ def import_(files: tuple[Path, ...], config: Path | None, source: str, format_: 
                                      "manifest.json) can be imported")
                 result = parse_misp_folder(path, source, max_bytes)
             else:
-                data = _read(path, max_bytes)
+                data = Fetcher(max_bytes).read(str(path))
                 result = parse_document(data, format_, source, mapping, max_bytes=max_bytes)
             override(result, tlp, confidence)
             report = opened.intel.ingest(actor, result, source).as_dict()
@@ -126,12 +127,6 @@ def import_(files: tuple[Path, ...], config: Path | None, source: str, format_: 
             print_report(str(path), report)
     if problems:
         raise SystemExit(EXIT_FOUND)
-
-
-def _read(path: Path, max_bytes: int) -> bytes:
-    if path.stat().st_size > max_bytes:
-        raise UsageError(f"{path} is larger than {max_bytes >> 20} MB (intel.max_feed_mb)")
-    return path.read_bytes()
 
 
 def indicator_table(items: list[StoredIndicator], title: str) -> Table:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import builtins
 import logging
-import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,6 @@ from sqlalchemy import select
 from watchkeeper.audit.service import AuditLog
 from watchkeeper.errors import (
     ConflictError,
-    InputError,
     NotFoundError,
     UsageError,
     WatchkeeperError,
@@ -31,14 +29,12 @@ from watchkeeper.errors import (
 from watchkeeper.intel import feedconfig
 from watchkeeper.intel.feedfetch import Fetcher, child
 from watchkeeper.intel.feeds import (
-    changed_events,
-    parse_misp_event,
     parse_stix,
     parse_text,
     pull_misp_api,
-    read_manifest,
+    read_misp_feed,
 )
-from watchkeeper.intel.model import FeedProblem, FeedResult
+from watchkeeper.intel.model import FeedResult
 from watchkeeper.intel.service import IntelService
 from watchkeeper.intel.store_model import FeedRow
 from watchkeeper.intel.taxii import pull_taxii
@@ -53,7 +49,6 @@ SCHEDULER = "system"
 """Who scheduled runs act as in the audit log."""
 KEEP = object()
 """``update(secret=KEEP)``: leave the stored secret as it is."""
-_UUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 MAX_ERROR = 2000
 
 
@@ -251,29 +246,12 @@ class FeedService:
 
     def _misp_feed(self, name: str, url: str, headers: dict[str, str],
                    cursor: str | None) -> FeedResult:
-        """The events changed since the cursor; the new cursor is the manifest's newest
-        timestamp. An event that cannot be parsed is a problem; one that cannot be fetched
-        fails the run (the cursor stays, so it is fetched next time)."""
-        manifest = read_manifest(self.fetcher.read(child(url, "manifest.json"), headers),
-                                 f"{name}: manifest.json")
+        """The events changed since the cursor (see :func:`read_misp_feed`); one that
+        cannot be fetched fails the run, so that the cursor stays and it is fetched next
+        time."""
         since = int(cursor) if cursor and cursor.isdigit() else None
-        result = FeedResult([], [])
-        for uuid in changed_events(manifest, since):
-            where = f"{name}: {uuid}.json"
-            if not _UUID.match(uuid):
-                result.problems.append(FeedProblem(where, "the manifest lists a name that "
-                                                          "is not an event uuid"))
-                continue
-            data = self.fetcher.read(child(url, f"{uuid}.json"), headers)
-            try:
-                one = parse_misp_event(data, name)
-            except InputError as exc:
-                result.problems.append(FeedProblem(where, exc.message))
-                continue
-            result.absorb(one)
-        newest = max((entry.timestamp for entry in manifest), default=since)
-        result.cursor = str(newest) if newest is not None else None
-        return result
+        return read_misp_feed(lambda file: self.fetcher.read(child(url, file), headers), name,
+                              since, where=name, unreadable_fails=True)
 
     # helpers -------------------------------------------------------------------------
 

@@ -10,14 +10,13 @@ from typing import Any
 import orjson
 
 from watchkeeper.errors import InputError, UsageError
+from watchkeeper.intel.feedfetch import Fetcher
 from watchkeeper.intel.feeds import (
     TextMapping,
-    changed_events,
-    parse_misp_event,
     parse_misp_event_dict,
     parse_stix,
     parse_text,
-    read_manifest,
+    read_misp_feed,
 )
 from watchkeeper.intel.feeds.common import BOM, load_json
 from watchkeeper.intel.model import FeedProblem, FeedResult, tlp_label
@@ -82,17 +81,11 @@ def parse_misp(data: bytes, source: str, max_bytes: int) -> FeedResult:
 
 
 def parse_misp_folder(folder: Path, source: str, max_bytes: int) -> FeedResult:
-    """Every event a MISP feed folder's ``manifest.json`` lists."""
-    manifest = read_manifest(_read(folder / "manifest.json", max_bytes),
-                             str(folder / "manifest.json"))
-    result = FeedResult([], [])
-    for uuid in changed_events(manifest, None):
-        path = folder / f"{Path(uuid).name}.json"
-        try:
-            result.absorb(parse_misp_event(_read(path, max_bytes), source))
-        except InputError as exc:
-            result.problems.append(FeedProblem(str(path), exc.message))
-    return result
+    """Every event a MISP feed folder's ``manifest.json`` lists; one that cannot be read
+    is a problem, the others are imported."""
+    files = Fetcher(max_bytes)
+    return read_misp_feed(lambda name: files.read(str(folder / name)), source, None,
+                          where=str(folder), unreadable_fails=False)
 
 
 def override(result: FeedResult, tlp: str | None, confidence: int | None) -> FeedResult:
@@ -121,14 +114,3 @@ def mapping_of(kind: str | None = None, column: str | None = None,
     if delimiter:
         values["delimiter"] = "\t" if delimiter in ("\\t", "tab") else delimiter
     return TextMapping.from_dict(values)
-
-
-def _read(path: Path, max_bytes: int) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", location=str(path)) from None
-    if len(data) > max_bytes:
-        raise InputError(f"larger than {max_bytes / (1 << 20):g} MB", location=str(path))
-    return data

@@ -7,6 +7,7 @@ from watchkeeper.intel.feeds.misp import (
     parse_misp_event,
     parse_misp_event_dict,
     read_manifest,
+    read_misp_feed,
 )
 from watchkeeper.intel.feeds.mispapi import pull_misp_api
 from watchkeeper.intel.feeds.stix import parse_stix, parse_stix_objects
@@ -23,4 +24,5 @@ __all__ = [
     "parse_text",
     "pull_misp_api",
     "read_manifest",
+    "read_misp_feed",
 ]

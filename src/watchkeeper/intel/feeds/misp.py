@@ -19,6 +19,7 @@ level (1 high → 75, 2 medium → 50, 3 low → 30, 4 undefined → 50).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,40 @@ def changed_events(manifest: list[ManifestEntry], since: int | None) -> list[str
     """The uuids of the events changed after ``since`` (all when None), oldest first."""
     return [entry.uuid for entry in sorted(manifest, key=lambda entry: entry.timestamp)
             if since is None or entry.timestamp > since]
+
+
+EVENT_UUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+
+
+def read_misp_feed(read: Callable[[str], bytes], source: str, since: int | None, *,
+                   where: str, unreadable_fails: bool) -> FeedResult:
+    """The events of a feed changed after ``since``, each read by name with ``read``
+    (``manifest.json``, ``<uuid>.json``: from a folder or a URL, the caller's I/O); the
+    cursor is the manifest's newest timestamp. A name that is not an event uuid and an
+    event that does not parse are problems; one that cannot be read is a problem too,
+    unless ``unreadable_fails`` (a scheduled pull: its cursor must stay for next time)."""
+    manifest = read_manifest(read("manifest.json"), f"{where}: manifest.json")
+    result = FeedResult([], [])
+    for uuid in changed_events(manifest, since):
+        place = f"{where}: {uuid}.json"
+        if not EVENT_UUID.match(uuid):
+            result.problems.append(FeedProblem(place, "the manifest lists a name that is "
+                                                      "not an event uuid"))
+            continue
+        try:
+            data = read(f"{uuid}.json")
+        except InputError as exc:
+            if unreadable_fails:
+                raise
+            result.problems.append(FeedProblem(place, exc.message))
+            continue
+        try:
+            result.absorb(parse_misp_event(data, source))
+        except InputError as exc:
+            result.problems.append(FeedProblem(place, exc.message))
+    newest = max((entry.timestamp for entry in manifest), default=since)
+    result.cursor = str(newest) if newest is not None else None
+    return result
 
 
 def parse_misp_event(data: bytes, source: str) -> FeedResult:
